@@ -1,0 +1,1 @@
+"""The filter language: text -> typed AST -> SQLAlchemy expression with bound parameters."""

@@ -1,0 +1,152 @@
+"""Input rules shared by every way in: each check names the field and the rule it breaks.
+
+Rules (documented in README "Input rules"):
+
+- metadata: a JSON object of at most 200 KB once encoded; NaN and infinities are refused
+  because JSON cannot represent them.
+- labels: string keys and values.
+- param and metric keys: non-empty strings of at most 250 characters.
+- params: str, int, float or bool; strings at most 8,000 characters.
+- metrics and time-series values: int or float (not bool). NaN and +/-infinity are stored
+  faithfully and read back as such (a diverged loss is a fact worth keeping).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from mlineage.errors import InvalidArgumentError
+
+MAX_METADATA_BYTES = 200 * 1024
+MAX_KEY_LENGTH = 250
+MAX_PARAM_STRING_LENGTH = 8000
+MAX_DISPLAY_NAME_LENGTH = 128
+MAX_DESCRIPTION_LENGTH = 8192
+
+ParamValue = str | int | float | bool
+
+
+def encode_metadata(metadata: Any, field_name: str = "metadata") -> str:
+    """Return the canonical JSON text of `metadata`, or raise INVALID_ARGUMENT."""
+    if metadata is None:
+        return "{}"
+    if not isinstance(metadata, Mapping):
+        raise InvalidArgumentError(
+            field_name, f"must be a JSON object (dict), got {type(metadata).__name__}"
+        )
+    try:
+        text = json.dumps(metadata, allow_nan=False, separators=(",", ":"), sort_keys=True)
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            field_name, f"must be JSON-representable: NaN and infinities are not ({exc})"
+        ) from None
+    except TypeError as exc:
+        raise InvalidArgumentError(field_name, f"must be JSON-representable: {exc}") from None
+    size = len(text.encode())
+    if size > MAX_METADATA_BYTES:
+        raise InvalidArgumentError(
+            field_name, f"is {size} bytes encoded as JSON; the limit is {MAX_METADATA_BYTES}"
+        )
+    return text
+
+
+def check_metadata(metadata: Any, field_name: str = "metadata") -> dict[str, Any]:
+    """Validate metadata and return it as a plain dict (a JSON round trip of the input)."""
+    result: dict[str, Any] = json.loads(encode_metadata(metadata, field_name))
+    return result
+
+
+def check_labels(labels: Any, field_name: str = "labels") -> dict[str, str]:
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise InvalidArgumentError(field_name, f"must be a dict, got {type(labels).__name__}")
+    for key, value in labels.items():
+        if not isinstance(key, str) or not key or len(key) > 63:
+            raise InvalidArgumentError(field_name, f"key {key!r} must be a string of 1-63 chars")
+        if not isinstance(value, str) or len(value) > 63:
+            raise InvalidArgumentError(
+                f"{field_name}.{key}", "value must be a string of at most 63 characters"
+            )
+    return dict(labels)
+
+
+def check_text(value: Any, field_name: str, max_length: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(field_name, f"must be a string, got {type(value).__name__}")
+    if len(value) > max_length:
+        raise InvalidArgumentError(
+            field_name, f"is {len(value)} characters; the limit is {max_length}"
+        )
+    return value
+
+
+def check_key(key: Any, field_name: str) -> str:
+    if not isinstance(key, str):
+        raise InvalidArgumentError(field_name, f"key must be a string, got {type(key).__name__}")
+    if not key:
+        raise InvalidArgumentError(field_name, "key must not be empty")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InvalidArgumentError(
+            field_name, f"key {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+        )
+    return key
+
+
+def check_params(params: Any) -> dict[str, ParamValue]:
+    """Validate a dict of run parameters."""
+    if not isinstance(params, Mapping):
+        raise InvalidArgumentError("params", f"must be a dict, got {type(params).__name__}")
+    for key, value in params.items():
+        check_key(key, "params")
+        if not isinstance(value, str | int | float | bool):
+            raise InvalidArgumentError(
+                f"params.{key}",
+                f"must be str, int, float or bool, got {type(value).__name__}",
+            )
+        if isinstance(value, str) and len(value) > MAX_PARAM_STRING_LENGTH:
+            raise InvalidArgumentError(
+                f"params.{key}",
+                f"is {len(value)} characters; the limit is {MAX_PARAM_STRING_LENGTH}",
+            )
+    return dict(params)
+
+
+def check_metrics(metrics: Any, field_name: str = "metrics") -> dict[str, float]:
+    """Validate a dict of metric values and return them as floats.
+
+    Ints beyond the float range are refused; NaN and infinities are kept.
+    """
+    if not isinstance(metrics, Mapping):
+        raise InvalidArgumentError(field_name, f"must be a dict, got {type(metrics).__name__}")
+    result: dict[str, float] = {}
+    for key, value in metrics.items():
+        check_key(key, field_name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgumentError(
+                f"{field_name}.{key}", f"must be an int or float, got {type(value).__name__}"
+            )
+        try:
+            result[key] = float(value)
+        except OverflowError:
+            raise InvalidArgumentError(
+                f"{field_name}.{key}", "integer is too large to store as a float"
+            ) from None
+    return result
+
+
+def check_step(step: Any) -> int:
+    if isinstance(step, bool) or not isinstance(step, int):
+        raise InvalidArgumentError("step", f"must be an int, got {type(step).__name__}")
+    if not 0 <= step < 2**63:
+        raise InvalidArgumentError("step", f"must be between 0 and 2**63-1, got {step}")
+    return step
+
+
+def is_finite(value: float) -> bool:
+    return math.isfinite(value)
