@@ -146,7 +146,9 @@ class ResourceName:
 def validate_resource_id(resource_id: str, field_name: str = "resource_id") -> str:
     """Vertex's id rule: lowercase letters, digits and hyphens, at most 128 characters."""
     if not isinstance(resource_id, str):
-        raise InvalidArgumentError(field_name, f"must be a string, got {type(resource_id).__name__}")
+        raise InvalidArgumentError(
+            field_name, f"must be a string, got {type(resource_id).__name__}"
+        )
     if not RESOURCE_ID_RE.match(resource_id):
         raise InvalidArgumentError(
             field_name,

@@ -93,7 +93,8 @@ def check_key(key: Any, field_name: str) -> str:
         raise InvalidArgumentError(field_name, "key must not be empty")
     if len(key) > MAX_KEY_LENGTH:
         raise InvalidArgumentError(
-            field_name, f"key {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}"
+            field_name,
+            f"key {key[:40]!r}... is {len(key)} characters; the limit is {MAX_KEY_LENGTH}",
         )
     return key
 

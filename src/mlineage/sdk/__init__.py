@@ -1,0 +1,1 @@
+"""The Vertex-shaped SDK, written against the store contract only."""

@@ -1,0 +1,212 @@
+"""The store contract: everything the SDK, CLI and server may ask of a metadata store.
+
+One contract, several backends (a SQLite file, PostgreSQL, and later the REST client), all
+held to the same contract test suite. Resources are addressed by resource name strings
+(`projects/p/locations/l/metadataStores/s/artifacts/a1`); a method that receives a name of
+the wrong form raises INVALID_ARGUMENT, an unknown one NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypeVar
+
+from mlineage.types import (
+    Artifact,
+    Context,
+    Event,
+    Execution,
+    ExecutionState,
+    LineageGraph,
+    MetadataSchema,
+    MetadataStoreInfo,
+    Page,
+    StoreName,
+    TimeSeriesPoint,
+)
+from mlineage.validation import ParamValue
+
+__all__ = ["Direction", "ExperimentRow", "MetadataStore", "Node", "RunInfo"]
+
+Node = TypeVar("Node", Artifact, Execution, Context)
+Direction = Literal["upstream", "downstream", "both"]
+
+
+@dataclass(slots=True)
+class RunInfo:
+    """An experiment run (or pipeline run): its context plus run-level state."""
+
+    context: Context
+    experiment: str | None
+    """Resource name of the experiment context, if any."""
+    run_type: str
+    state: ExecutionState
+    provenance: dict[str, Any]
+    start_time: datetime
+    end_time: datetime | None
+
+
+@dataclass(slots=True)
+class ExperimentRow:
+    """One run of an experiment, as `get_experiment_df` shows it."""
+
+    run_name: str
+    run_type: str
+    state: ExecutionState
+    params: dict[str, ParamValue] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    time_series: dict[str, float] = field(default_factory=dict)
+    """The last value of each time-series metric."""
+
+
+class MetadataStore(Protocol):
+    """The metadata store contract."""
+
+    # -- metadata stores --------------------------------------------------------------
+    def get_or_create_metadata_store(
+        self, store: StoreName, description: str = ""
+    ) -> MetadataStoreInfo: ...
+
+    def get_metadata_store(self, store: StoreName) -> MetadataStoreInfo: ...
+
+    # -- artifacts, executions, contexts ----------------------------------------------
+    def create(self, parent: StoreName, resource: Node, resource_id: str | None = None) -> Node:
+        """Create `resource` under `parent`; a missing id is generated, a taken one is
+        ALREADY_EXISTS. Metadata is validated against a registered schema of its title."""
+        ...
+
+    def create_many(self, parent: StoreName, resources: Sequence[Node]) -> list[Node]:
+        """Create several resources of one kind in one transaction (ids from `.name`'s
+        last segment when set, generated otherwise); all or nothing."""
+        ...
+
+    def get(self, name: str, kind: type[Node]) -> Node: ...
+
+    def list(
+        self,
+        parent: StoreName,
+        kind: type[Node],
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Node]:
+        """One page of resources; pass `next_page_token` back for the next one."""
+        ...
+
+    def update(self, resource: Node) -> Node:
+        """Replace the mutable fields (display_name, description, metadata, labels, state,
+        uri, schema_version). A non-empty `resource.etag` that is stale is ABORTED."""
+        ...
+
+    def delete(self, name: str, kind: type[Node], etag: str | None = None) -> None:
+        """Delete a resource. An artifact or execution that events reference is
+        FAILED_PRECONDITION: lineage never points at nothing."""
+        ...
+
+    # -- context graph ------------------------------------------------------------------
+    def add_context_artifacts_and_executions(
+        self, context: str, artifacts: Sequence[str] = (), executions: Sequence[str] = ()
+    ) -> None: ...
+
+    def add_context_children(self, context: str, children: Sequence[str]) -> None:
+        """Make `children` child contexts of `context`; a link that would close a cycle
+        is INVALID_ARGUMENT and nothing is linked."""
+        ...
+
+    def remove_context_children(self, context: str, children: Sequence[str]) -> None: ...
+
+    # -- events and lineage -------------------------------------------------------------
+    def add_execution_events(self, execution: str, events: Sequence[Event]) -> None:
+        """Record INPUT/OUTPUT events; recording the same (artifact, type) again is a no-op."""
+        ...
+
+    def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph: ...
+
+    def query_artifact_lineage_subgraph(
+        self,
+        artifact: str,
+        *,
+        max_hops: int | None = None,
+        filter: str | None = None,
+        direction: Direction = "both",
+    ) -> LineageGraph: ...
+
+    def query_context_lineage_subgraph(self, context: str) -> LineageGraph: ...
+
+    # -- metadata schemas ---------------------------------------------------------------
+    def create_metadata_schema(
+        self, parent: StoreName, schema: MetadataSchema, schema_id: str | None = None
+    ) -> MetadataSchema: ...
+
+    def get_metadata_schema(self, name: str) -> MetadataSchema: ...
+
+    def list_metadata_schemas(
+        self, parent: StoreName, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[MetadataSchema]: ...
+
+    # -- experiment runs ----------------------------------------------------------------
+    def create_run(
+        self,
+        parent: StoreName,
+        context: Context,
+        run_id: str,
+        *,
+        experiment: str | None,
+        state: ExecutionState = ExecutionState.RUNNING,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        """Create a run context (child of `experiment` when given) and its run record."""
+        ...
+
+    def get_run(self, run: str) -> RunInfo: ...
+
+    def update_run(
+        self,
+        run: str,
+        *,
+        state: ExecutionState | None = None,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        """Set the state (ending the run when it is terminal) and/or merge provenance."""
+        ...
+
+    def log_params(self, run: str, params: Mapping[str, ParamValue]) -> None: ...
+
+    def log_metrics(self, run: str, metrics: Mapping[str, float]) -> None: ...
+
+    def write_time_series(
+        self,
+        run: str,
+        metrics: Mapping[str, float],
+        *,
+        step: int | None = None,
+        wall_time: datetime | None = None,
+    ) -> int:
+        """Append one point per metric at `step` (default: the run's last step + 1) and
+        return the step used. Writing a step again replaces its value."""
+        ...
+
+    def write_time_series_points(self, run: str, points: Sequence[TimeSeriesPoint]) -> None:
+        """Write many points at once (one transaction)."""
+        ...
+
+    def get_params(self, run: str) -> dict[str, ParamValue]: ...
+
+    def get_metrics(self, run: str) -> dict[str, float]: ...
+
+    def read_time_series(
+        self, run: str, keys: Sequence[str] | None = None
+    ) -> list[TimeSeriesPoint]: ...
+
+    def experiment_rows(
+        self, experiment: str, *, include_time_series: bool = True
+    ) -> list[ExperimentRow]:
+        """Every run of the experiment with its params, metrics and last series values,
+        in a handful of queries whatever the number of runs."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,91 @@
+"""Conversions between database rows and domain objects."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from mlineage.types import (
+    Artifact,
+    ArtifactState,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    StoreName,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+def to_micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.astimezone()  # a naive time is local time, as datetime.now() gives
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    seconds, micros = divmod(value, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def nan_to_null(value: float) -> float | None:
+    """SQLite turns NaN into NULL anyway; doing it here keeps both dialects the same."""
+    return None if math.isnan(value) else value
+
+
+def null_to_nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _common(row: Mapping[str, Any], store: StoreName, kind: str) -> dict[str, Any]:
+    return {
+        "name": f"{store}/{kind}/{row['resource_id']}",
+        "display_name": row["display_name"],
+        "schema_title": row["schema_title"],
+        "schema_version": row["schema_version"],
+        "metadata": row["metadata"],
+        "description": row["description"],
+        "labels": row["labels"],
+        "etag": str(row["etag"]),
+        "create_time": from_micros(row["create_time"]),
+        "update_time": from_micros(row["update_time"]),
+    }
+
+
+def artifact_from_row(row: Mapping[str, Any], store: StoreName) -> Artifact:
+    return Artifact(
+        **_common(row, store, "artifacts"),
+        uri=row["uri"],
+        state=ArtifactState[row["state"]],
+        fingerprint=row["fingerprint"],
+    )
+
+
+def execution_from_row(row: Mapping[str, Any], store: StoreName) -> Execution:
+    return Execution(**_common(row, store, "executions"), state=ExecutionState[row["state"]])
+
+
+def context_from_row(
+    row: Mapping[str, Any], store: StoreName, parents: list[str] | None = None
+) -> Context:
+    return Context(**_common(row, store, "contexts"), parent_contexts=parents or [])
+
+
+def event_from_row(row: Mapping[str, Any], store: StoreName) -> Event:
+    return Event(
+        artifact=f"{store}/artifacts/{row['artifact_resource_id']}",
+        execution=f"{store}/executions/{row['execution_resource_id']}",
+        type=EventType[row["type"]],
+        event_time=from_micros(row["event_time"]),
+        labels=row["labels"],
+    )

@@ -1,0 +1,89 @@
+"""Context membership and the context DAG (parent/child links, cycles refused)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlineage.errors import InvalidArgumentError
+from mlineage.store import schema
+from mlineage.store.scope import StoreIds, resolve, resolve_many
+
+
+def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str, int]]) -> None:
+    """Insert link rows, skipping those already present (adding twice is a no-op)."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    existing = set(
+        connection.execute(
+            sa.select(*(table.c[k] for k in keys)).where(
+                sa.tuple_(*(table.c[k] for k in keys)).in_(
+                    [tuple(r[k] for k in keys) for r in rows]
+                )
+            )
+        ).tuples()
+    )
+    fresh = {tuple(r[k] for k in keys) for r in rows} - existing
+    if fresh:
+        connection.execute(table.insert(), [dict(zip(keys, f, strict=True)) for f in sorted(fresh)])
+
+
+def add_members(
+    connection: Connection,
+    stores: StoreIds,
+    context: str,
+    artifacts: Sequence[str],
+    executions: Sequence[str],
+) -> None:
+    ref = resolve(connection, stores, context, "contexts")
+    artifact_ids = resolve_many(connection, stores, list(artifacts), "artifacts", ref.store_pk)
+    execution_ids = resolve_many(connection, stores, list(executions), "executions", ref.store_pk)
+    _insert_missing(
+        connection,
+        schema.attributions,
+        [{"context_id": ref.id, "artifact_id": a} for a in artifact_ids],
+    )
+    _insert_missing(
+        connection,
+        schema.associations,
+        [{"context_id": ref.id, "execution_id": e} for e in execution_ids],
+    )
+
+
+def descendants_and_self(connection: Connection, context_id: int) -> set[int]:
+    links = schema.context_links
+    walk = sa.select(sa.literal(context_id).label("id")).cte("walk", recursive=True)
+    walk = walk.union(sa.select(links.c.child_id).join(walk, links.c.parent_id == walk.c.id))
+    return set(connection.execute(sa.select(walk.c.id)).scalars())
+
+
+def add_children(
+    connection: Connection, stores: StoreIds, context: str, children: Sequence[str]
+) -> None:
+    ref = resolve(connection, stores, context, "contexts")
+    child_ids = resolve_many(connection, stores, list(children), "contexts", ref.store_pk)
+    for child_name, child_id in zip(children, child_ids, strict=True):
+        if ref.id in descendants_and_self(connection, child_id):
+            raise InvalidArgumentError(
+                "child_contexts",
+                f"linking {child_name} under {context} would make a cycle in the context graph",
+            )
+    _insert_missing(
+        connection,
+        schema.context_links,
+        [{"parent_id": ref.id, "child_id": c} for c in child_ids],
+    )
+
+
+def remove_children(
+    connection: Connection, stores: StoreIds, context: str, children: Sequence[str]
+) -> None:
+    ref = resolve(connection, stores, context, "contexts")
+    child_ids = resolve_many(connection, stores, list(children), "contexts", ref.store_pk)
+    links = schema.context_links
+    connection.execute(
+        links.delete().where(links.c.parent_id == ref.id, links.c.child_id.in_(child_ids))
+    )

@@ -1,0 +1,223 @@
+"""Events and lineage queries.
+
+Lineage is walked in the database with a recursive query over events, artifact to
+artifact, two hops at a time (artifact -> execution -> artifact); never one query per node.
+A hop is one event edge: `max_hops=1` from a model reaches the execution that produced it,
+`max_hops=2` also that execution's inputs. `direction` chooses the walk: `upstream` follows
+what an artifact was made from, `downstream` what was made from it, `both` is the union of
+the two walks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlineage import query
+from mlineage.errors import InvalidArgumentError
+from mlineage.store import codec, filters, schema
+from mlineage.store.scope import StoreIds, resolve, resolve_many
+from mlineage.types import Event, EventType, LineageGraph, ResourceName, StoreName
+
+DEFAULT_NODE_LIMIT = 10_000
+_DIRECTIONS = ("upstream", "downstream", "both")
+
+
+def add_events(
+    connection: Connection, stores: StoreIds, execution: str, events: Sequence[Event]
+) -> None:
+    ref = resolve(connection, stores, execution, "executions")
+    for i, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise InvalidArgumentError(
+                f"events[{i}]", f"must be an Event, got {type(event).__name__}"
+            )
+        if event.type not in (EventType.INPUT, EventType.OUTPUT):
+            raise InvalidArgumentError(f"events[{i}].type", "must be INPUT or OUTPUT")
+        if event.execution and event.execution != execution:
+            raise InvalidArgumentError(
+                f"events[{i}].execution", f"must be empty or {execution}, got {event.execution}"
+            )
+    artifact_ids = resolve_many(
+        connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
+    )
+    table = schema.events
+    existing = set(
+        connection.execute(
+            sa.select(table.c.artifact_id, table.c.type).where(table.c.execution_id == ref.id)
+        ).tuples()
+    )
+    now = codec.now_micros()
+    rows = []
+    for event, artifact_id in zip(events, artifact_ids, strict=True):
+        key = (artifact_id, event.type.name)
+        if key in existing:
+            continue
+        existing.add(key)
+        rows.append(
+            {
+                "execution_id": ref.id,
+                "artifact_id": artifact_id,
+                "type": event.type.name,
+                "event_time": codec.to_micros(event.event_time) if event.event_time else now,
+                "labels": dict(event.labels),
+            }
+        )
+    if rows:
+        connection.execute(table.insert(), rows)
+
+
+def _graph(
+    connection: Connection,
+    store: StoreName,
+    artifact_ids: Iterable[int],
+    execution_ids: Iterable[int],
+    artifact_filter: sa.ColumnElement[bool] | None = None,
+) -> LineageGraph:
+    """Load the given nodes and every event between them."""
+    artifacts_t, executions_t, events_t = schema.artifacts, schema.executions, schema.events
+    a_ids, e_ids = sorted(set(artifact_ids)), sorted(set(execution_ids))
+    a_query = sa.select(artifacts_t).where(artifacts_t.c.id.in_(a_ids)).order_by(artifacts_t.c.id)
+    if artifact_filter is not None:
+        a_query = a_query.where(artifact_filter)
+    artifact_rows = connection.execute(a_query).mappings().all()
+    execution_rows = (
+        connection.execute(
+            sa.select(executions_t).where(executions_t.c.id.in_(e_ids)).order_by(executions_t.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    kept = [r["id"] for r in artifact_rows]
+    event_rows = (
+        connection.execute(
+            sa.select(
+                events_t,
+                artifacts_t.c.resource_id.label("artifact_resource_id"),
+                executions_t.c.resource_id.label("execution_resource_id"),
+            )
+            .join(artifacts_t, artifacts_t.c.id == events_t.c.artifact_id)
+            .join(executions_t, executions_t.c.id == events_t.c.execution_id)
+            .where(events_t.c.artifact_id.in_(kept), events_t.c.execution_id.in_(e_ids))
+            .order_by(events_t.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    return LineageGraph(
+        artifacts=[codec.artifact_from_row(r, store) for r in artifact_rows],
+        executions=[codec.execution_from_row(r, store) for r in execution_rows],
+        events=[codec.event_from_row(r, store) for r in event_rows],
+    )
+
+
+def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:
+    ref = resolve(connection, stores, execution, "executions")
+    events_t = schema.events
+    artifact_ids = connection.execute(
+        sa.select(events_t.c.artifact_id).where(events_t.c.execution_id == ref.id)
+    ).scalars()
+    return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
+
+
+def _walk(
+    connection: Connection,
+    start: int,
+    max_hops: int | None,
+    way: Literal["upstream", "downstream"],
+    limit: int,
+) -> tuple[dict[int, int], dict[int, int], bool]:
+    """Artifacts and executions reached from `start`, each with its hop distance."""
+    events_t = schema.events
+    # Upstream: artifact <-OUTPUT- execution <-INPUT- artifact. Downstream: the reverse.
+    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
+    first = events_t.alias("first_hop")
+    second = events_t.alias("second_hop")
+    walk = sa.select(sa.literal(start).label("id"), sa.literal(0).label("depth")).cte(
+        "walk", recursive=True
+    )
+    step = (
+        sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
+        .select_from(walk)
+        .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
+        .join(second, sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away))
+    )
+    if max_hops is not None:
+        step = step.where(walk.c.depth + 2 <= max_hops)
+    walk = walk.union(step)
+    reached = sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
+    artifacts = dict(connection.execute(reached).tuples().all())
+    truncated = len(artifacts) > limit
+    if truncated:
+        artifacts = dict(list(artifacts.items())[:limit])
+    executions: dict[int, int] = {}
+    if max_hops is None or max_hops >= 1:
+        near = [a for a, d in artifacts.items() if max_hops is None or d + 1 <= max_hops]
+        for chunk in _chunks(near):
+            rows = connection.execute(
+                sa.select(events_t.c.execution_id, events_t.c.artifact_id).where(
+                    events_t.c.artifact_id.in_(chunk), events_t.c.type == toward
+                )
+            ).tuples()
+            for execution_id, artifact_id in rows:
+                depth = artifacts[artifact_id] + 1
+                executions[execution_id] = min(depth, executions.get(execution_id, depth))
+    return artifacts, executions, truncated
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def artifact_subgraph(
+    connection: Connection,
+    stores: StoreIds,
+    artifact: str,
+    *,
+    max_hops: int | None,
+    filter: str | None,
+    direction: str,
+    node_limit: int = DEFAULT_NODE_LIMIT,
+) -> LineageGraph:
+    if max_hops is not None and (
+        isinstance(max_hops, bool) or not isinstance(max_hops, int) or max_hops < 0
+    ):
+        raise InvalidArgumentError(
+            "max_hops", f"must be a non-negative int or None, got {max_hops!r}"
+        )
+    if direction not in _DIRECTIONS:
+        raise InvalidArgumentError("direction", f"must be one of {_DIRECTIONS}, got {direction!r}")
+    ref = resolve(connection, stores, artifact, "artifacts")
+    where = query.filter_clause(filter, filters.target("artifacts"))
+    artifacts: dict[int, int] = {}
+    executions: dict[int, int] = {}
+    truncated = False
+    ways: tuple[Any, ...] = ("upstream", "downstream") if direction == "both" else (direction,)
+    for way in ways:
+        found_a, found_e, cut = _walk(connection, ref.id, max_hops, way, node_limit)
+        artifacts.update(found_a)
+        executions.update(found_e)
+        truncated = truncated or cut
+    graph = _graph(connection, ref.name.parent, artifacts, executions, where)
+    graph.truncated = truncated
+    return graph
+
+
+def context_subgraph(connection: Connection, stores: StoreIds, context: str) -> LineageGraph:
+    ref = resolve(connection, stores, context, "contexts")
+    attributions, associations = schema.attributions, schema.associations
+    artifact_ids = connection.execute(
+        sa.select(attributions.c.artifact_id).where(attributions.c.context_id == ref.id)
+    ).scalars()
+    execution_ids = connection.execute(
+        sa.select(associations.c.execution_id).where(associations.c.context_id == ref.id)
+    ).scalars()
+    return _graph(connection, ref.name.parent, list(artifact_ids), list(execution_ids))
+
+
+def parse_store(name: str) -> StoreName:
+    return ResourceName.parse(name).parent

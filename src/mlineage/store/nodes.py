@@ -1,0 +1,300 @@
+"""Artifacts, executions and contexts: create, get, list, update, delete.
+
+The three kinds share one table layout (see `schema._node_table`), so one set of functions
+serves them, parameterised by a `Spec`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlineage import query
+from mlineage.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+)
+from mlineage.store import codec, filters, pagination, schema, schemas
+from mlineage.store.base import Node
+from mlineage.store.scope import NodeRef, StoreIds, resolve
+from mlineage.types import (
+    Artifact,
+    ArtifactState,
+    Context,
+    Execution,
+    ExecutionState,
+    Page,
+    ResourceKind,
+    ResourceName,
+    StoreName,
+    validate_resource_id,
+)
+from mlineage.validation import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_DISPLAY_NAME_LENGTH,
+    check_labels,
+    check_metadata,
+    check_text,
+)
+
+
+@dataclass(frozen=True)
+class Spec(Generic[Node]):
+    kind: ResourceKind
+    cls: type[Node]
+    table: sa.Table
+    from_row: Callable[[Mapping[str, Any], StoreName], Node]
+    own_values: Callable[[Node], dict[str, Any]]
+    """The columns only this kind has (uri, state, ...), validated."""
+
+
+def _state(value: Any, enum: type[ArtifactState] | type[ExecutionState]) -> str:
+    if isinstance(value, enum):
+        return value.name
+    if isinstance(value, str) and value in enum.__members__:
+        return value
+    raise InvalidArgumentError("state", f"must be one of {[s.name for s in enum]}, got {value!r}")
+
+
+def _artifact_values(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "uri": check_text(artifact.uri, "uri", 4096),
+        "state": _state(artifact.state, ArtifactState),
+        "fingerprint": check_text(artifact.fingerprint, "fingerprint", 80),
+    }
+
+
+def _execution_values(execution: Execution) -> dict[str, Any]:
+    return {"state": _state(execution.state, ExecutionState)}
+
+
+SPECS: dict[type[Any], Spec[Any]] = {
+    Artifact: Spec(
+        "artifacts", Artifact, schema.artifacts, codec.artifact_from_row, _artifact_values
+    ),
+    Execution: Spec(
+        "executions", Execution, schema.executions, codec.execution_from_row, _execution_values
+    ),
+    Context: Spec("contexts", Context, schema.contexts, codec.context_from_row, lambda _: {}),
+}
+
+
+def spec_of(kind: type[Node]) -> Spec[Node]:
+    try:
+        return SPECS[kind]
+    except KeyError:
+        raise InvalidArgumentError(
+            "kind", f"must be Artifact, Execution or Context, got {kind!r}"
+        ) from None
+
+
+def _values(spec: Spec[Node], resource: Node) -> dict[str, Any]:
+    """The validated, kind-independent column values of `resource`."""
+    if not isinstance(resource, spec.cls):
+        raise InvalidArgumentError(
+            "resource", f"expected {spec.cls.__name__}, got {type(resource).__name__}"
+        )
+    title = resource.schema_title
+    if not isinstance(title, str) or not title or len(title) > 128:
+        raise InvalidArgumentError(
+            "schema_title", "must be a non-empty string of at most 128 chars"
+        )
+    return {
+        "display_name": check_text(resource.display_name, "display_name", MAX_DISPLAY_NAME_LENGTH),
+        "schema_title": title,
+        "schema_version": check_text(resource.schema_version, "schema_version", 64),
+        "description": check_text(resource.description, "description", MAX_DESCRIPTION_LENGTH),
+        "metadata": check_metadata(resource.metadata),
+        "labels": check_labels(resource.labels),
+        **spec.own_values(resource),
+    }
+
+
+def insert(
+    connection: Connection,
+    store_pk: int,
+    store: StoreName,
+    spec: Spec[Node],
+    resources: Sequence[Node],
+    resource_ids: Sequence[str | None],
+) -> list[Node]:
+    """Insert new rows; ALREADY_EXISTS when any id is taken (nothing is inserted)."""
+    now = codec.now_micros()
+    rows = []
+    for resource, given in zip(resources, resource_ids, strict=True):
+        values = _values(spec, resource)
+        schemas.validate_metadata(
+            connection,
+            store_pk,
+            values["schema_title"],
+            values["schema_version"],
+            values["metadata"],
+        )
+        resource_id = (
+            validate_resource_id(given, f"{spec.kind[:-1]}_id") if given else str(uuid.uuid4())
+        )
+        rows.append(
+            {
+                **values,
+                "store_id": store_pk,
+                "resource_id": resource_id,
+                "etag": 1,
+                "create_time": now,
+                "update_time": now,
+            }
+        )
+    ids = [r["resource_id"] for r in rows]
+    if len(set(ids)) != len(ids):
+        raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
+    taken = connection.execute(
+        sa.select(spec.table.c.resource_id)
+        .where(spec.table.c.store_id == store_pk, spec.table.c.resource_id.in_(ids))
+        .limit(1)
+    ).scalar()
+    if taken is not None:
+        raise AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken} already exists")
+    try:
+        connection.execute(spec.table.insert(), rows)
+    except sa.exc.IntegrityError as exc:  # lost a race with another writer (PostgreSQL)
+        raise AlreadyExistsError(f"{spec.cls.__name__} already exists: {exc.orig}") from None
+    return [spec.from_row(row, store) for row in rows]
+
+
+def fetch(connection: Connection, stores: StoreIds, name: str, spec: Spec[Node]) -> Node:
+    ref = resolve(connection, stores, name, spec.kind)
+    row = (
+        connection.execute(sa.select(spec.table).where(spec.table.c.id == ref.id)).mappings().one()
+    )
+    return _with_parents(connection, spec, [(ref.id, spec.from_row(row, ref.name.parent))])[0]
+
+
+def _with_parents(
+    connection: Connection, spec: Spec[Node], items: list[tuple[int, Node]]
+) -> list[Node]:
+    """Fill `parent_contexts` of contexts (one query for the whole list)."""
+    if spec.kind != "contexts" or not items:
+        return [item for _, item in items]
+    links, contexts = schema.context_links, schema.contexts
+    parents: dict[int, list[str]] = defaultdict(list)
+    rows = connection.execute(
+        sa.select(links.c.child_id, contexts.c.resource_id)
+        .join(contexts, contexts.c.id == links.c.parent_id)
+        .where(links.c.child_id.in_([pk for pk, _ in items]))
+        .order_by(contexts.c.resource_id)
+    )
+    for child_id, parent_id in rows:
+        parents[child_id].append(parent_id)
+    for pk, item in items:
+        store = ResourceName.parse(item.name).parent
+        item.parent_contexts = [f"{store}/contexts/{p}" for p in parents.get(pk, [])]  # type: ignore[union-attr]
+    return [item for _, item in items]
+
+
+def list_page(
+    connection: Connection,
+    store_pk: int,
+    store: StoreName,
+    spec: Spec[Node],
+    *,
+    filter: str | None,
+    order_by: str | None,
+    page_size: int | None,
+    page_token: str | None,
+) -> Page[Node]:
+    table = spec.table
+    target = filters.target(spec.kind)
+    where = query.filter_clause(filter, target)
+    terms = query.parse_order_by(order_by, target)
+    keys = [pagination.SortKey(t.field.column, t.descending) for t in terms] or [
+        pagination.SortKey(table.c.create_time)
+    ]
+    keys.append(pagination.SortKey(table.c.id, keys[-1].descending))  # a total order
+    limit = pagination.check_page_size(page_size)
+    fingerprint = pagination.query_fingerprint(spec.kind, filter, order_by)
+
+    statement = sa.select(table).where(table.c.store_id == store_pk)
+    if where is not None:
+        statement = statement.where(where)
+    if page_token:
+        values = pagination.decode_token(page_token, fingerprint, len(keys))
+        statement = statement.where(pagination.after(keys, values))
+    statement = statement.order_by(
+        *(k.column.desc() if k.descending else k.column.asc() for k in keys)
+    )
+    if limit is not None:
+        statement = statement.limit(limit + 1)
+    rows = connection.execute(statement).mappings().all()
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if more else rows
+    items = _with_parents(
+        connection, spec, [(row["id"], spec.from_row(row, store)) for row in rows]
+    )
+    token = ""
+    if more:
+        last = rows[-1]
+        token = pagination.encode_token([last[k.column.key] for k in keys], fingerprint)  # type: ignore[union-attr]
+    return Page(items, token)
+
+
+def update(connection: Connection, stores: StoreIds, spec: Spec[Node], resource: Node) -> Node:
+    ref = resolve(connection, stores, resource.name, spec.kind)
+    table = spec.table
+    current = connection.execute(sa.select(table.c.etag).where(table.c.id == ref.id)).scalar_one()
+    _check_etag(resource.etag, current, spec, ref)
+    values = _values(spec, resource)
+    schemas.validate_metadata(
+        connection,
+        ref.store_pk,
+        values["schema_title"],
+        values["schema_version"],
+        values["metadata"],
+    )
+    del values["schema_title"]  # a resource's type never changes
+    result = connection.execute(
+        table.update()
+        .where(table.c.id == ref.id, table.c.etag == current)
+        .values(**values, etag=current + 1, update_time=codec.now_micros())
+    )
+    if result.rowcount != 1:
+        raise AbortedError(f"{spec.cls.__name__} {ref.name} changed concurrently; retry")
+    return fetch(connection, stores, resource.name, spec)
+
+
+def _check_etag(given: str, current: int, spec: Spec[Any], ref: NodeRef) -> None:
+    if given and given != str(current):
+        singular = spec.cls.__name__
+        raise AbortedError(
+            f"Specified {singular} `etag`: `{given}` does not match server `etag`: `{current}`"
+        )
+
+
+def delete(
+    connection: Connection, stores: StoreIds, spec: Spec[Node], name: str, etag: str | None
+) -> None:
+    ref = resolve(connection, stores, name, spec.kind)
+    table = spec.table
+    current = connection.execute(sa.select(table.c.etag).where(table.c.id == ref.id)).scalar_one()
+    _check_etag(etag or "", current, spec, ref)
+    if spec.kind in ("artifacts", "executions"):
+        column = (
+            schema.events.c.artifact_id
+            if spec.kind == "artifacts"
+            else schema.events.c.execution_id
+        )
+        count = connection.execute(
+            sa.select(sa.func.count()).select_from(schema.events).where(column == ref.id)
+        ).scalar_one()
+        if count:
+            raise FailedPreconditionError(
+                f"{spec.cls.__name__} {ref.name} is referenced by {count} lineage event(s) and "
+                "cannot be deleted: lineage must never point at nothing"
+            )
+    connection.execute(table.delete().where(table.c.id == ref.id))

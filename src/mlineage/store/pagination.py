@@ -1,0 +1,70 @@
+"""Keyset pagination: opaque page tokens that stay correct while rows are inserted.
+
+A token carries the sort values of the last row served plus a fingerprint of the query
+(filter and order), so a token cannot be replayed against a different query. The next page
+starts strictly after that row in the (order terms..., id) ordering, so rows inserted
+meanwhile never shift or duplicate what a reader sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from mlineage.errors import InvalidArgumentError
+
+MAX_PAGE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    column: sa.ColumnElement[Any]
+    descending: bool = False
+
+
+def query_fingerprint(*parts: str | None) -> str:
+    return hashlib.sha256("\x00".join(p or "" for p in parts).encode()).hexdigest()[:16]
+
+
+def encode_token(values: Sequence[Any], fingerprint: str) -> str:
+    raw = json.dumps({"v": list(values), "q": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        data = json.loads(raw)
+        values = data["v"]
+        same_query = data["q"] == fingerprint
+    except (ValueError, KeyError, TypeError):
+        raise InvalidArgumentError("page_token", "is not a token this store issued") from None
+    if not same_query or not isinstance(values, list) or len(values) != width:
+        raise InvalidArgumentError(
+            "page_token", "belongs to a different query (filter or order_by changed)"
+        )
+    return values
+
+
+def after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
+    """Rows strictly after `values` in the ordering `keys`."""
+    clauses = []
+    for i, key in enumerate(keys):
+        equal = [keys[j].column == values[j] for j in range(i)]
+        beyond = key.column < values[i] if key.descending else key.column > values[i]
+        clauses.append(sa.and_(*equal, beyond))
+    return sa.or_(*clauses)
+
+
+def check_page_size(page_size: int | None) -> int | None:
+    if page_size is None or page_size == 0:
+        return None
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 0:
+        raise InvalidArgumentError("page_size", f"must be a non-negative int, got {page_size!r}")
+    return min(page_size, MAX_PAGE_SIZE)

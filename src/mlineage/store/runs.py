@@ -1,0 +1,365 @@
+"""Experiment runs: run records, params, summary metrics and time-series points.
+
+Each lives in its own narrow table keyed by the run's context row, so the DataFrame of an
+experiment is four queries whatever the number of runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from mlineage.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from mlineage.store import codec, nodes, schema
+from mlineage.store.base import ExperimentRow, RunInfo
+from mlineage.store.scope import NodeRef, StoreIds, resolve
+from mlineage.types import Context, ExecutionState, StoreName, TimeSeriesPoint
+from mlineage.validation import ParamValue, check_metadata
+
+TERMINAL_STATES = {
+    ExecutionState.COMPLETE,
+    ExecutionState.FAILED,
+    ExecutionState.CACHED,
+    ExecutionState.CANCELLED,
+}
+
+
+def _upsert(
+    connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect at hand."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=list(keys), set_=updates), rows
+    )
+
+
+def create(
+    connection: Connection,
+    stores: StoreIds,
+    store_pk: int,
+    store: StoreName,
+    context: Context,
+    run_id: str,
+    *,
+    experiment: str | None,
+    state: ExecutionState,
+    provenance: Mapping[str, Any] | None,
+) -> RunInfo:
+    experiment_pk = None
+    if experiment is not None:
+        experiment_ref = resolve(connection, stores, experiment, "contexts")
+        if experiment_ref.store_pk != store_pk:
+            raise InvalidArgumentError(
+                "experiment", "must be in the same metadata store as the run"
+            )
+        experiment_pk = experiment_ref.id
+    created = nodes.insert(connection, store_pk, store, nodes.SPECS[Context], [context], [run_id])[
+        0
+    ]
+    run_pk = resolve(connection, stores, created.name, "contexts").id
+    if experiment_pk is not None:
+        connection.execute(
+            schema.context_links.insert().values(parent_id=experiment_pk, child_id=run_pk)
+        )
+        created.parent_contexts = [experiment] if experiment else []
+    now = codec.now_micros()
+    connection.execute(
+        schema.runs.insert().values(
+            context_id=run_pk,
+            experiment_id=experiment_pk,
+            run_type=created.schema_title,
+            state=state.name,
+            provenance=check_metadata(provenance or {}, "provenance"),
+            start_time=now,
+            end_time=now if state in TERMINAL_STATES else None,
+        )
+    )
+    return get(connection, stores, created.name)
+
+
+def _run_ref(connection: Connection, stores: StoreIds, run: str) -> NodeRef:
+    ref = resolve(connection, stores, run, "contexts")
+    exists = connection.execute(
+        sa.select(schema.runs.c.context_id).where(schema.runs.c.context_id == ref.id)
+    ).first()
+    if exists is None:
+        raise FailedPreconditionError(f"Context {run} is not an experiment run")
+    return ref
+
+
+def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
+    context = nodes.fetch(connection, stores, run, nodes.SPECS[Context])
+    ref = resolve(connection, stores, run, "contexts")
+    runs, contexts = schema.runs, schema.contexts
+    row = (
+        connection.execute(
+            sa.select(runs, contexts.c.resource_id.label("experiment_resource_id"))
+            .outerjoin(contexts, contexts.c.id == runs.c.experiment_id)
+            .where(runs.c.context_id == ref.id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise FailedPreconditionError(f"Context {run} is not an experiment run")
+    store = ref.name.parent
+    return RunInfo(
+        context=context,
+        experiment=f"{store}/contexts/{row['experiment_resource_id']}"
+        if row["experiment_id"]
+        else None,
+        run_type=row["run_type"],
+        state=ExecutionState[row["state"]],
+        provenance=row["provenance"],
+        start_time=codec.from_micros(row["start_time"]),
+        end_time=codec.from_micros(row["end_time"]) if row["end_time"] is not None else None,
+    )
+
+
+def update(
+    connection: Connection,
+    stores: StoreIds,
+    run: str,
+    *,
+    state: ExecutionState | None,
+    provenance: Mapping[str, Any] | None,
+) -> RunInfo:
+    ref = _run_ref(connection, stores, run)
+    runs = schema.runs
+    values: dict[str, Any] = {}
+    if state is not None:
+        if not isinstance(state, ExecutionState):
+            raise InvalidArgumentError("state", f"must be an ExecutionState, got {state!r}")
+        values["state"] = state.name
+        values["end_time"] = codec.now_micros() if state in TERMINAL_STATES else None
+    if provenance:
+        current = connection.execute(
+            sa.select(runs.c.provenance).where(runs.c.context_id == ref.id)
+        ).scalar_one()
+        values["provenance"] = check_metadata({**current, **provenance}, "provenance")
+    if values:
+        connection.execute(runs.update().where(runs.c.context_id == ref.id).values(**values))
+    return get(connection, stores, run)
+
+
+def _param_row(run_pk: int, key: str, value: ParamValue) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {
+            "run_id": run_pk,
+            "key": key,
+            "value_type": "bool",
+            "value_text": "true" if value else "false",
+            "value_number": None,
+        }
+    if isinstance(value, int):
+        return {
+            "run_id": run_pk,
+            "key": key,
+            "value_type": "int",
+            "value_text": str(value),
+            "value_number": float(value) if abs(value) < 2**1023 else None,
+        }
+    if isinstance(value, float):
+        return {
+            "run_id": run_pk,
+            "key": key,
+            "value_type": "float",
+            "value_text": repr(value),
+            "value_number": codec.nan_to_null(value),
+        }
+    return {
+        "run_id": run_pk,
+        "key": key,
+        "value_type": "str",
+        "value_text": value,
+        "value_number": None,
+    }
+
+
+def _param_value(value_type: str, text: str) -> ParamValue:
+    if value_type == "bool":
+        return text == "true"
+    if value_type == "int":
+        return int(text)
+    if value_type == "float":
+        return float(text)
+    return text
+
+
+def log_params(
+    connection: Connection, stores: StoreIds, run: str, params: Mapping[str, ParamValue]
+) -> None:
+    ref = _run_ref(connection, stores, run)
+    _upsert(
+        connection,
+        schema.run_params,
+        [_param_row(ref.id, k, v) for k, v in params.items()],
+        ("run_id", "key"),
+    )
+
+
+def log_metrics(
+    connection: Connection, stores: StoreIds, run: str, metrics: Mapping[str, float]
+) -> None:
+    ref = _run_ref(connection, stores, run)
+    now = codec.now_micros()
+    rows = [
+        {"run_id": ref.id, "key": k, "value": codec.nan_to_null(v), "update_time": now}
+        for k, v in metrics.items()
+    ]
+    _upsert(connection, schema.run_metrics, rows, ("run_id", "key"))
+
+
+def write_time_series(
+    connection: Connection,
+    stores: StoreIds,
+    run: str,
+    metrics: Mapping[str, float],
+    step: int | None,
+    wall_time: datetime | None,
+) -> int:
+    ref = _run_ref(connection, stores, run)
+    series = schema.time_series
+    if step is None:
+        last = connection.execute(
+            sa.select(sa.func.max(series.c.step)).where(
+                series.c.run_id == ref.id, series.c.key.in_(list(metrics))
+            )
+        ).scalar()
+        step = 0 if last is None else last + 1
+    when = codec.to_micros(wall_time) if wall_time is not None else codec.now_micros()
+    rows = [
+        {"run_id": ref.id, "key": k, "step": step, "value": codec.nan_to_null(v), "wall_time": when}
+        for k, v in metrics.items()
+    ]
+    _upsert(connection, series, rows, ("run_id", "key", "step"))
+    return step
+
+
+def write_points(
+    connection: Connection, stores: StoreIds, run: str, points: Sequence[TimeSeriesPoint]
+) -> None:
+    ref = _run_ref(connection, stores, run)
+    rows = [
+        {
+            "run_id": ref.id,
+            "key": p.key,
+            "step": p.step,
+            "value": codec.nan_to_null(p.value),
+            "wall_time": codec.to_micros(p.wall_time),
+        }
+        for p in points
+    ]
+    _upsert(connection, schema.time_series, rows, ("run_id", "key", "step"))
+
+
+def get_params(connection: Connection, stores: StoreIds, run: str) -> dict[str, ParamValue]:
+    ref = _run_ref(connection, stores, run)
+    params = schema.run_params
+    rows = connection.execute(
+        sa.select(params.c.key, params.c.value_type, params.c.value_text)
+        .where(params.c.run_id == ref.id)
+        .order_by(params.c.key)
+    )
+    return {key: _param_value(kind, text) for key, kind, text in rows}
+
+
+def get_metrics(connection: Connection, stores: StoreIds, run: str) -> dict[str, float]:
+    ref = _run_ref(connection, stores, run)
+    metrics = schema.run_metrics
+    rows = connection.execute(
+        sa.select(metrics.c.key, metrics.c.value)
+        .where(metrics.c.run_id == ref.id)
+        .order_by(metrics.c.key)
+    )
+    return {key: codec.null_to_nan(value) for key, value in rows}
+
+
+def read_time_series(
+    connection: Connection, stores: StoreIds, run: str, keys: Sequence[str] | None
+) -> list[TimeSeriesPoint]:
+    ref = _run_ref(connection, stores, run)
+    series = schema.time_series
+    statement = sa.select(series.c.key, series.c.step, series.c.value, series.c.wall_time).where(
+        series.c.run_id == ref.id
+    )
+    if keys is not None:
+        statement = statement.where(series.c.key.in_(list(keys)))
+    rows = connection.execute(statement.order_by(series.c.key, series.c.step))
+    return [
+        TimeSeriesPoint(k, s, codec.null_to_nan(v), codec.from_micros(w)) for k, s, v, w in rows
+    ]
+
+
+def experiment_rows(
+    connection: Connection, stores: StoreIds, experiment: str, include_time_series: bool
+) -> list[ExperimentRow]:
+    ref = resolve(connection, stores, experiment, "contexts")
+    runs, contexts = schema.runs, schema.contexts
+    in_experiment = (
+        sa.select(runs.c.context_id).where(runs.c.experiment_id == ref.id).scalar_subquery()
+    )
+    rows: dict[int, ExperimentRow] = {}
+    for pk, name, run_type, state in connection.execute(
+        sa.select(contexts.c.id, contexts.c.display_name, runs.c.run_type, runs.c.state)
+        .join(runs, runs.c.context_id == contexts.c.id)
+        .where(runs.c.experiment_id == ref.id)
+        .order_by(contexts.c.create_time, contexts.c.id)
+    ):
+        rows[pk] = ExperimentRow(name, run_type, ExecutionState[state])
+    if not rows:
+        return []
+    params = schema.run_params
+    for run_pk, key, kind, text in connection.execute(
+        sa.select(params.c.run_id, params.c.key, params.c.value_type, params.c.value_text).where(
+            params.c.run_id.in_(in_experiment)
+        )
+    ):
+        rows[run_pk].params[key] = _param_value(kind, text)
+    metrics = schema.run_metrics
+    for run_pk, key, value in connection.execute(
+        sa.select(metrics.c.run_id, metrics.c.key, metrics.c.value).where(
+            metrics.c.run_id.in_(in_experiment)
+        )
+    ):
+        rows[run_pk].metrics[key] = math.nan if value is None else value
+    if include_time_series:
+        series = schema.time_series
+        last = (
+            sa.select(series.c.run_id, series.c.key, sa.func.max(series.c.step).label("step"))
+            .where(series.c.run_id.in_(in_experiment))
+            .group_by(series.c.run_id, series.c.key)
+            .subquery()
+        )
+        for run_pk, key, value in connection.execute(
+            sa.select(series.c.run_id, series.c.key, series.c.value).join(
+                last,
+                sa.and_(
+                    series.c.run_id == last.c.run_id,
+                    series.c.key == last.c.key,
+                    series.c.step == last.c.step,
+                ),
+            )
+        ):
+            rows[run_pk].time_series[key] = math.nan if value is None else value
+    return list(rows.values())
+
+
+def require_experiment(connection: Connection, stores: StoreIds, experiment: str) -> None:
+    ref = resolve(connection, stores, experiment, "contexts")
+    title = connection.execute(
+        sa.select(schema.contexts.c.schema_title).where(schema.contexts.c.id == ref.id)
+    ).scalar_one()
+    if title != "system.Experiment":
+        raise NotFoundError(f"Experiment {experiment} not found")

@@ -1,0 +1,210 @@
+"""The database schema, declared once. Migrations in `store/migrations` build it.
+
+Conventions: surrogate integer keys, every row scoped by its metadata store (and so its
+project), times as integer microseconds since the Unix epoch (UTC), enums as their names,
+free-form metadata and labels as JSON. A NULL metric or time-series value means NaN
+(SQLite cannot store NaN; it stores NULL in its place).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Micros = BigInteger
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _ref(
+    name: str, target: str, *, nullable: bool = False, primary: bool = False, cascade: bool = True
+) -> Column[int]:
+    """An integer foreign key to `target` ("table.column"), deleted with it when `cascade`."""
+    return Column(
+        name,
+        Integer,
+        ForeignKey(target, ondelete="CASCADE" if cascade else "RESTRICT"),
+        nullable=nullable,
+        primary_key=primary,
+    )
+
+
+metadata_stores = Table(
+    "metadata_stores",
+    metadata,
+    _id(),
+    Column("project", String(128), nullable=False),
+    Column("location", String(128), nullable=False),
+    Column("store_id", String(128), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("create_time", Micros, nullable=False),
+    Column("update_time", Micros, nullable=False),
+    UniqueConstraint("project", "location", "store_id"),
+)
+
+
+def _node_table(name: str, *extra: Column[object]) -> Table:
+    """Artifacts, executions and contexts share these columns."""
+    return Table(
+        name,
+        metadata,
+        _id(),
+        _ref("store_id", "metadata_stores.id"),
+        Column("resource_id", String(128), nullable=False),
+        Column("display_name", String(128), nullable=False, default=""),
+        Column("schema_title", String(128), nullable=False),
+        Column("schema_version", String(64), nullable=False, default=""),
+        Column("description", Text, nullable=False, default=""),
+        Column("metadata", Json, nullable=False),
+        Column("labels", Json, nullable=False),
+        Column("etag", Integer, nullable=False, default=1),
+        Column("create_time", Micros, nullable=False),
+        Column("update_time", Micros, nullable=False),
+        *extra,
+        UniqueConstraint("store_id", "resource_id"),
+        Index(None, "store_id", "schema_title"),
+        Index(None, "store_id", "create_time", "id"),
+        Index(None, "store_id", "display_name"),
+    )
+
+
+artifacts = _node_table(
+    "artifacts",
+    Column("uri", Text, nullable=False, default=""),
+    Column("state", String(32), nullable=False),
+    Column("fingerprint", String(80), nullable=False, default=""),
+)
+Index(None, artifacts.c.store_id, artifacts.c.uri)
+
+executions = _node_table(
+    "executions",
+    Column("state", String(32), nullable=False),
+)
+
+contexts = _node_table("contexts")
+
+context_links = Table(
+    "context_links",
+    metadata,
+    _ref("parent_id", "contexts.id", primary=True),
+    _ref("child_id", "contexts.id", primary=True),
+    Index(None, "child_id"),
+)
+
+attributions = Table(
+    "attributions",
+    metadata,
+    _ref("context_id", "contexts.id", primary=True),
+    _ref("artifact_id", "artifacts.id", primary=True),
+    Index(None, "artifact_id"),
+)
+
+associations = Table(
+    "associations",
+    metadata,
+    _ref("context_id", "contexts.id", primary=True),
+    _ref("execution_id", "executions.id", primary=True),
+    Index(None, "execution_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    _id(),
+    # Lineage must never point at nothing: a referenced node cannot be deleted.
+    _ref("execution_id", "executions.id", cascade=False),
+    _ref("artifact_id", "artifacts.id", cascade=False),
+    Column("type", String(16), nullable=False),
+    Column("event_time", Micros, nullable=False),
+    Column("labels", Json, nullable=False),
+    UniqueConstraint("execution_id", "artifact_id", "type"),
+    Index(None, "artifact_id", "type"),
+)
+
+metadata_schemas = Table(
+    "metadata_schemas",
+    metadata,
+    _id(),
+    _ref("store_id", "metadata_stores.id"),
+    Column("resource_id", String(128), nullable=False),
+    Column("schema_title", String(128), nullable=False),
+    Column("schema_version", String(64), nullable=False),
+    Column("schema_type", String(32), nullable=False),
+    Column("schema", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("create_time", Micros, nullable=False),
+    UniqueConstraint("store_id", "resource_id"),
+    UniqueConstraint("store_id", "schema_title", "schema_version"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    _ref("context_id", "contexts.id", primary=True),
+    _ref("experiment_id", "contexts.id", nullable=True),
+    Column("run_type", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("provenance", Json, nullable=False),
+    Column("start_time", Micros, nullable=False),
+    Column("end_time", Micros, nullable=True),
+    Index(None, "experiment_id"),
+)
+
+run_params = Table(
+    "run_params",
+    metadata,
+    _ref("run_id", "runs.context_id", primary=True),
+    Column("key", String(250), primary_key=True),
+    Column("value_type", String(8), nullable=False),
+    Column("value_text", Text, nullable=False),
+    Column("value_number", Float, nullable=True),
+    Index(None, "key", "value_number"),
+)
+"""`value_type` is str, int, float or bool; `value_text` holds the exact value,
+`value_number` its numeric reading for comparisons (NULL for strings and NaN)."""
+
+run_metrics = Table(
+    "run_metrics",
+    metadata,
+    _ref("run_id", "runs.context_id", primary=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Float, nullable=True),
+    Column("update_time", Micros, nullable=False),
+    Index(None, "key", "value"),
+)
+
+time_series = Table(
+    "time_series",
+    metadata,
+    _ref("run_id", "runs.context_id", primary=True),
+    Column("key", String(250), primary_key=True),
+    Column("step", BigInteger, primary_key=True),
+    Column("value", Float, nullable=True),
+    Column("wall_time", Micros, nullable=False),
+)
+"""One value per (run, key, step): logging a step again replaces it."""

@@ -1,0 +1,343 @@
+"""`SqlStore`: the store contract over SQLAlchemy Core, for SQLite and PostgreSQL.
+
+Each method is one read or one write transaction; the work itself lives in the module of
+its aggregate (nodes, graph, lineage, schemas, runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlineage.errors import NotFoundError
+from mlineage.store import codec, graph, lineage, migrate, nodes, pagination, runs, schema, schemas
+from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
+from mlineage.store.engine import Database, create_engine
+from mlineage.store.scope import StoreIds
+from mlineage.types import (
+    Context,
+    Event,
+    ExecutionState,
+    LineageGraph,
+    MetadataSchema,
+    MetadataStoreInfo,
+    Page,
+    ResourceName,
+    StoreName,
+    TimeSeriesPoint,
+)
+from mlineage.validation import ParamValue, check_metrics, check_params, check_step
+
+
+class SqlStore:
+    """A metadata store in a SQL database."""
+
+    def __init__(self, url: str, *, auto_upgrade: bool | None = None) -> None:
+        """Open the store at `url` (a path, `sqlite:///...` or `postgresql://...`).
+
+        An embedded SQLite store is created or upgraded on open; a PostgreSQL store must be
+        upgraded explicitly (`mlineage db upgrade`) unless `auto_upgrade=True`.
+        """
+        self.url = url
+        self.db = Database(create_engine(url))
+        if auto_upgrade is None:
+            auto_upgrade = self.db.dialect == "sqlite"
+        migrate.ensure_current(self.db, auto_upgrade=auto_upgrade)
+        self._stores = StoreIds()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.db.engine.url.render_as_string(hide_password=True)!r})"
+
+    # -- metadata stores ----------------------------------------------------------------
+    def _store_info(self, connection: Connection, store: StoreName) -> MetadataStoreInfo:
+        table = schema.metadata_stores
+        row = connection.execute(
+            sa.select(table).where(
+                table.c.project == store.project,
+                table.c.location == store.location,
+                table.c.store_id == store.store,
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(f"MetadataStore {store} not found")
+        self._stores.remember(store, row.id)
+        return MetadataStoreInfo(
+            str(store),
+            row.description,
+            codec.from_micros(row.create_time),
+            codec.from_micros(row.update_time),
+        )
+
+    def get_metadata_store(self, store: StoreName) -> MetadataStoreInfo:
+        with self.db.read() as connection:
+            return self._store_info(connection, store)
+
+    def get_or_create_metadata_store(
+        self, store: StoreName, description: str = ""
+    ) -> MetadataStoreInfo:
+        def work(connection: Connection) -> MetadataStoreInfo:
+            self._store_pk(connection, store, create=True, description=description)
+            return self._store_info(connection, store)
+
+        return self.db.write(work)
+
+    def _store_pk(
+        self,
+        connection: Connection,
+        store: StoreName,
+        *,
+        create: bool = False,
+        description: str = "",
+    ) -> int:
+        """The row id of `store`; a store is created on first use (as `default` is in Vertex)."""
+        pk = self._stores.find(connection, store)
+        if pk is not None:
+            return pk
+        if not create:
+            raise NotFoundError(f"MetadataStore {store} not found")
+        now = codec.now_micros()
+        connection.execute(
+            schema.metadata_stores.insert().values(
+                project=store.project,
+                location=store.location,
+                store_id=store.store,
+                description=description,
+                create_time=now,
+                update_time=now,
+            )
+        )
+        return self._stores.require(connection, store)
+
+    # -- artifacts, executions, contexts --------------------------------------------------
+    def create(self, parent: StoreName, resource: Node, resource_id: str | None = None) -> Node:
+        spec = nodes.spec_of(type(resource))
+
+        def work(connection: Connection) -> Node:
+            store_pk = self._store_pk(connection, parent, create=True)
+            return nodes.insert(connection, store_pk, parent, spec, [resource], [resource_id])[0]
+
+        return self.db.write(work)
+
+    def create_many(self, parent: StoreName, resources: Sequence[Node]) -> list[Node]:
+        if not resources:
+            return []
+        spec = nodes.spec_of(type(resources[0]))
+        ids = [r.resource_id or None for r in resources]
+
+        def work(connection: Connection) -> list[Node]:
+            store_pk = self._store_pk(connection, parent, create=True)
+            return nodes.insert(connection, store_pk, parent, spec, resources, ids)
+
+        return self.db.write(work)
+
+    def get(self, name: str, kind: type[Node]) -> Node:
+        spec = nodes.spec_of(kind)
+        with self.db.read() as connection:
+            return nodes.fetch(connection, self._stores, name, spec)
+
+    def list(
+        self,
+        parent: StoreName,
+        kind: type[Node],
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Node]:
+        spec = nodes.spec_of(kind)
+        with self.db.read() as connection:
+            store_pk = self._stores.find(connection, parent)
+            if store_pk is None:
+                return Page([])
+            return nodes.list_page(
+                connection,
+                store_pk,
+                parent,
+                spec,
+                filter=filter,
+                order_by=order_by,
+                page_size=page_size,
+                page_token=page_token,
+            )
+
+    def update(self, resource: Node) -> Node:
+        spec = nodes.spec_of(type(resource))
+        return self.db.write(lambda c: nodes.update(c, self._stores, spec, resource))
+
+    def delete(self, name: str, kind: type[Node], etag: str | None = None) -> None:
+        spec = nodes.spec_of(kind)
+        self.db.write(lambda c: nodes.delete(c, self._stores, spec, name, etag))
+
+    # -- context graph ------------------------------------------------------------------
+    def add_context_artifacts_and_executions(
+        self, context: str, artifacts: Sequence[str] = (), executions: Sequence[str] = ()
+    ) -> None:
+        self.db.write(lambda c: graph.add_members(c, self._stores, context, artifacts, executions))
+
+    def add_context_children(self, context: str, children: Sequence[str]) -> None:
+        self.db.write(lambda c: graph.add_children(c, self._stores, context, children))
+
+    def remove_context_children(self, context: str, children: Sequence[str]) -> None:
+        self.db.write(lambda c: graph.remove_children(c, self._stores, context, children))
+
+    # -- events and lineage -------------------------------------------------------------
+    def add_execution_events(self, execution: str, events: Sequence[Event]) -> None:
+        self.db.write(lambda c: lineage.add_events(c, self._stores, execution, events))
+
+    def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph:
+        with self.db.read() as connection:
+            return lineage.inputs_and_outputs(connection, self._stores, execution)
+
+    def query_artifact_lineage_subgraph(
+        self,
+        artifact: str,
+        *,
+        max_hops: int | None = None,
+        filter: str | None = None,
+        direction: Direction = "both",
+    ) -> LineageGraph:
+        with self.db.read() as connection:
+            return lineage.artifact_subgraph(
+                connection,
+                self._stores,
+                artifact,
+                max_hops=max_hops,
+                filter=filter,
+                direction=direction,
+            )
+
+    def query_context_lineage_subgraph(self, context: str) -> LineageGraph:
+        with self.db.read() as connection:
+            return lineage.context_subgraph(connection, self._stores, context)
+
+    # -- metadata schemas ---------------------------------------------------------------
+    def create_metadata_schema(
+        self, parent: StoreName, schema: MetadataSchema, schema_id: str | None = None
+    ) -> MetadataSchema:
+        def work(connection: Connection) -> MetadataSchema:
+            store_pk = self._store_pk(connection, parent, create=True)
+            return schemas.create(connection, store_pk, parent, schema, schema_id)
+
+        return self.db.write(work)
+
+    def get_metadata_schema(self, name: str) -> MetadataSchema:
+        with self.db.read() as connection:
+            parent = ResourceName.parse(name, "metadataSchemas").parent
+            return schemas.get(connection, self._stores.find(connection, parent), name)
+
+    def list_metadata_schemas(
+        self, parent: StoreName, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[MetadataSchema]:
+        limit = pagination.check_page_size(page_size)
+        fingerprint = pagination.query_fingerprint("metadataSchemas")
+        after = pagination.decode_token(page_token, fingerprint, 1)[0] if page_token else 0
+        with self.db.read() as connection:
+            store_pk = self._stores.find(connection, parent)
+            if store_pk is None:
+                return Page([])
+            rows = schemas.list_rows(
+                connection, store_pk, parent, after, None if limit is None else limit + 1
+            )
+        if limit is not None and len(rows) > limit:
+            rows = rows[:limit]
+            return Page([s for _, s in rows], pagination.encode_token([rows[-1][0]], fingerprint))
+        return Page([s for _, s in rows])
+
+    # -- experiment runs ----------------------------------------------------------------
+    def create_run(
+        self,
+        parent: StoreName,
+        context: Context,
+        run_id: str,
+        *,
+        experiment: str | None,
+        state: ExecutionState = ExecutionState.RUNNING,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        def work(connection: Connection) -> RunInfo:
+            store_pk = self._store_pk(connection, parent, create=True)
+            return runs.create(
+                connection,
+                self._stores,
+                store_pk,
+                parent,
+                context,
+                run_id,
+                experiment=experiment,
+                state=state,
+                provenance=provenance,
+            )
+
+        return self.db.write(work)
+
+    def get_run(self, run: str) -> RunInfo:
+        with self.db.read() as connection:
+            return runs.get(connection, self._stores, run)
+
+    def update_run(
+        self,
+        run: str,
+        *,
+        state: ExecutionState | None = None,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> RunInfo:
+        return self.db.write(
+            lambda c: runs.update(c, self._stores, run, state=state, provenance=provenance)
+        )
+
+    def log_params(self, run: str, params: Mapping[str, ParamValue]) -> None:
+        checked = check_params(params)
+        self.db.write(lambda c: runs.log_params(c, self._stores, run, checked))
+
+    def log_metrics(self, run: str, metrics: Mapping[str, float]) -> None:
+        checked = check_metrics(metrics)
+        self.db.write(lambda c: runs.log_metrics(c, self._stores, run, checked))
+
+    def write_time_series(
+        self,
+        run: str,
+        metrics: Mapping[str, float],
+        *,
+        step: int | None = None,
+        wall_time: datetime | None = None,
+    ) -> int:
+        checked = check_metrics(metrics)
+        if step is not None:
+            check_step(step)
+        return self.db.write(
+            lambda c: runs.write_time_series(c, self._stores, run, checked, step, wall_time)
+        )
+
+    def write_time_series_points(self, run: str, points: Sequence[TimeSeriesPoint]) -> None:
+        for point in points:
+            check_metrics({point.key: point.value}, "points")
+            check_step(point.step)
+        self.db.write(lambda c: runs.write_points(c, self._stores, run, points))
+
+    def get_params(self, run: str) -> dict[str, ParamValue]:
+        with self.db.read() as connection:
+            return runs.get_params(connection, self._stores, run)
+
+    def get_metrics(self, run: str) -> dict[str, float]:
+        with self.db.read() as connection:
+            return runs.get_metrics(connection, self._stores, run)
+
+    def read_time_series(
+        self, run: str, keys: Sequence[str] | None = None
+    ) -> list[TimeSeriesPoint]:
+        with self.db.read() as connection:
+            return runs.read_time_series(connection, self._stores, run, keys)
+
+    def experiment_rows(
+        self, experiment: str, *, include_time_series: bool = True
+    ) -> list[ExperimentRow]:
+        with self.db.read() as connection:
+            return runs.experiment_rows(connection, self._stores, experiment, include_time_series)
