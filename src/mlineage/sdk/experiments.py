@@ -9,6 +9,7 @@ run's lineage connects like any pipeline step's.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import math
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from mlineage import types
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.sdk import provenance
 from mlineage.sdk.config import settings
-from mlineage.sdk.resources import Artifact, Context, Execution
+from mlineage.sdk.resources import Artifact, Context, Execution, Scope
 from mlineage.store import MetadataStore, RunInfo
 from mlineage.types import ExecutionState, StoreName, validate_resource_id
 from mlineage.validation import ParamValue
@@ -138,7 +139,7 @@ class Experiment:
         project: str | None = None,
         location: str | None = None,
         credentials: Any = None,
-    ) -> list[Experiment]:
+    ) -> builtins.list[Experiment]:
         clause = f'schema_title="{EXPERIMENT_SCHEMA}"'
         if filter:
             clause = f"{clause} AND ({filter})"
@@ -190,7 +191,7 @@ class Experiment:
         ]
         return frame[ordered]
 
-    def get_runs(self) -> list[ExperimentRun]:
+    def get_runs(self) -> builtins.list[ExperimentRun]:
         runs = Context.list(
             filter=f'schema_title="{RUN_SCHEMA}" AND parent_contexts:"{self.resource_name}"',
             **self._context._scope(),
@@ -320,7 +321,7 @@ class ExperimentRun:
         project: str | None = None,
         location: str | None = None,
         credentials: Any = None,
-    ) -> list[ExperimentRun]:
+    ) -> builtins.list[ExperimentRun]:
         return _resolve_experiment(experiment, project, location).get_runs()
 
     # -- identity -------------------------------------------------------------------------
@@ -452,13 +453,13 @@ class ExperimentRun:
         wide.columns.name = None
         return wide.reset_index()
 
-    def get_artifacts(self) -> list[Artifact]:
+    def get_artifacts(self) -> builtins.list[Artifact]:
         return Context._wrap(self._info.context).get_artifacts()
 
-    def get_executions(self) -> list[Execution]:
+    def get_executions(self) -> builtins.list[Execution]:
         return Context._wrap(self._info.context).get_executions()
 
-    def get_classification_metrics(self) -> list[dict[str, Any]]:
+    def get_classification_metrics(self) -> builtins.list[dict[str, Any]]:
         artifacts = Artifact.list(
             filter=(
                 f'schema_title="{CLASSIFICATION_METRICS_SCHEMA}" '
@@ -492,7 +493,7 @@ class ExperimentRun:
     def delete(self, *, delete_backing_tensorboard_run: bool = False) -> None:
         Context._wrap(self._info.context).delete()
 
-    def _scope(self) -> dict[str, str]:
+    def _scope(self) -> Scope:
         return Context._wrap(self._info.context)._scope()
 
     # -- context manager --------------------------------------------------------------------

@@ -7,11 +7,12 @@ instead; `create`, `get_or_create`, `list`, `update` and `delete` behave as in t
 
 from __future__ import annotations
 
+import builtins
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar
 
 from mlineage import types
 from mlineage.errors import InvalidArgumentError, NotFoundError
@@ -20,6 +21,14 @@ from mlineage.store import MetadataStore
 from mlineage.types import ArtifactState, Event, EventType, ExecutionState, LineageGraph, StoreName
 
 N = TypeVar("N", types.Artifact, types.Execution, types.Context)
+
+
+class Scope(TypedDict):
+    """Where a resource lives: the keyword arguments of create/get/list."""
+
+    metadata_store_id: str
+    project: str
+    location: str
 
 
 class _HybridMethod:
@@ -130,7 +139,7 @@ class _Resource(Generic[N]):
         location: str | None = None,
         credentials: Any = None,
         order_by: str | None = None,
-    ) -> list[Self]:
+    ) -> builtins.list[Self]:
         """Every resource of this kind matching `filter` (the Vertex filter language)."""
         return [
             cls._wrap(g)
@@ -632,10 +641,8 @@ class Context(_Resource[types.Context]):
     def query_lineage_subgraph(self) -> LineageGraph:
         return self._store().query_context_lineage_subgraph(self.resource_name)
 
-    def _scope(self) -> dict[str, str]:
+    def _scope(self) -> Scope:
         parent = types.ResourceName.parse(self.resource_name).parent
-        return {
-            "metadata_store_id": parent.store,
-            "project": parent.project,
-            "location": parent.location,
-        }
+        return Scope(
+            metadata_store_id=parent.store, project=parent.project, location=parent.location
+        )

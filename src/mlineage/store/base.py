@@ -8,6 +8,7 @@ the wrong form raises INVALID_ARGUMENT, an unknown one NOT_FOUND.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -200,11 +201,11 @@ class MetadataStore(Protocol):
 
     def read_time_series(
         self, run: str, keys: Sequence[str] | None = None
-    ) -> list[TimeSeriesPoint]: ...
+    ) -> builtins.list[TimeSeriesPoint]: ...
 
     def experiment_rows(
         self, experiment: str, *, include_time_series: bool = True
-    ) -> list[ExperimentRow]:
+    ) -> builtins.list[ExperimentRow]:
         """Every run of the experiment with its params, metrics and last series values,
         in a handful of queries whatever the number of runs."""
         ...

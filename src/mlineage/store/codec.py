@@ -47,7 +47,7 @@ def null_to_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _common(row: Mapping[str, Any], store: StoreName, kind: str) -> dict[str, Any]:
+def _common(row: Mapping[Any, Any], store: StoreName, kind: str) -> dict[str, Any]:
     return {
         "name": f"{store}/{kind}/{row['resource_id']}",
         "display_name": row["display_name"],
@@ -62,7 +62,7 @@ def _common(row: Mapping[str, Any], store: StoreName, kind: str) -> dict[str, An
     }
 
 
-def artifact_from_row(row: Mapping[str, Any], store: StoreName) -> Artifact:
+def artifact_from_row(row: Mapping[Any, Any], store: StoreName) -> Artifact:
     return Artifact(
         **_common(row, store, "artifacts"),
         uri=row["uri"],
@@ -71,17 +71,17 @@ def artifact_from_row(row: Mapping[str, Any], store: StoreName) -> Artifact:
     )
 
 
-def execution_from_row(row: Mapping[str, Any], store: StoreName) -> Execution:
+def execution_from_row(row: Mapping[Any, Any], store: StoreName) -> Execution:
     return Execution(**_common(row, store, "executions"), state=ExecutionState[row["state"]])
 
 
 def context_from_row(
-    row: Mapping[str, Any], store: StoreName, parents: list[str] | None = None
+    row: Mapping[Any, Any], store: StoreName, parents: list[str] | None = None
 ) -> Context:
     return Context(**_common(row, store, "contexts"), parent_contexts=parents or [])
 
 
-def event_from_row(row: Mapping[str, Any], store: StoreName) -> Event:
+def event_from_row(row: Mapping[Any, Any], store: StoreName) -> Event:
     return Event(
         artifact=f"{store}/artifacts/{row['artifact_resource_id']}",
         execution=f"{store}/executions/{row['execution_resource_id']}",

@@ -51,7 +51,7 @@ class Spec(Generic[Node]):
     kind: ResourceKind
     cls: type[Node]
     table: sa.Table
-    from_row: Callable[[Mapping[str, Any], StoreName], Node]
+    from_row: Callable[[Mapping[Any, Any], StoreName], Node]
     own_values: Callable[[Node], dict[str, Any]]
     """The columns only this kind has (uri, state, ...), validated."""
 
@@ -193,8 +193,9 @@ def _with_parents(
     for child_id, parent_id in rows:
         parents[child_id].append(parent_id)
     for pk, item in items:
-        store = ResourceName.parse(item.name).parent
-        item.parent_contexts = [f"{store}/contexts/{p}" for p in parents.get(pk, [])]  # type: ignore[union-attr]
+        if isinstance(item, Context):
+            store = ResourceName.parse(item.name).parent
+            item.parent_contexts = [f"{store}/contexts/{p}" for p in parents.get(pk, [])]
     return [item for _, item in items]
 
 
@@ -240,7 +241,7 @@ def list_page(
     token = ""
     if more:
         last = rows[-1]
-        token = pagination.encode_token([last[k.column.key] for k in keys], fingerprint)  # type: ignore[union-attr]
+        token = pagination.encode_token([last[k.column] for k in keys], fingerprint)
     return Page(items, token)
 
 

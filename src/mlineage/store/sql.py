@@ -6,6 +6,7 @@ its aggregate (nodes, graph, lineage, schemas, runs).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -332,12 +333,12 @@ class SqlStore:
 
     def read_time_series(
         self, run: str, keys: Sequence[str] | None = None
-    ) -> list[TimeSeriesPoint]:
+    ) -> builtins.list[TimeSeriesPoint]:
         with self.db.read() as connection:
             return runs.read_time_series(connection, self._stores, run, keys)
 
     def experiment_rows(
         self, experiment: str, *, include_time_series: bool = True
-    ) -> list[ExperimentRow]:
+    ) -> builtins.list[ExperimentRow]:
         with self.db.read() as connection:
             return runs.experiment_rows(connection, self._stores, experiment, include_time_series)

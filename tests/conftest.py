@@ -1,0 +1,44 @@
+"""Shared fixtures: every test gets its own embedded store and fresh SDK settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlineage.sdk.config import settings
+from mlineage.store.sql import SqlStore
+from mlineage.types import StoreName
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "metadata.db"
+
+
+@pytest.fixture(autouse=True)
+def fresh_sdk(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point the SDK at a new SQLite file and forget any init() of an earlier test."""
+    monkeypatch.setenv("MLINEAGE_STORE", str(store_path))
+    monkeypatch.delenv("MLINEAGE_PROJECT", raising=False)
+    monkeypatch.delenv("MLINEAGE_LOCATION", raising=False)
+    settings.close()
+    settings.project = settings.location = settings.experiment = settings.store_url = None
+    settings.current_run = None
+    yield
+    settings.current_run = None
+    settings.close()
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[SqlStore]:
+    """The store contract over a fresh SQLite file."""
+    opened = SqlStore(str(store_path))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def parent() -> StoreName:
+    return StoreName("test-project", "us-central1", "default")
