@@ -24,7 +24,7 @@ def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str
                     [tuple(r[k] for k in keys) for r in rows]
                 )
             )
-        ).tuples()
+        ).all()
     )
     fresh = {tuple(r[k] for k in keys) for r in rows} - existing
     if fresh:

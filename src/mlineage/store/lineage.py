@@ -48,7 +48,7 @@ def add_events(
     existing = set(
         connection.execute(
             sa.select(table.c.artifact_id, table.c.type).where(table.c.execution_id == ref.id)
-        ).tuples()
+        ).all()
     )
     now = codec.now_micros()
     rows = []
@@ -149,7 +149,7 @@ def _walk(
         step = step.where(walk.c.depth + 2 <= max_hops)
     walk = walk.union(step)
     reached = sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
-    artifacts = dict(connection.execute(reached).tuples().all())
+    artifacts = dict(connection.execute(reached).all())
     truncated = len(artifacts) > limit
     if truncated:
         artifacts = dict(list(artifacts.items())[:limit])
@@ -161,7 +161,7 @@ def _walk(
                 sa.select(events_t.c.execution_id, events_t.c.artifact_id).where(
                     events_t.c.artifact_id.in_(chunk), events_t.c.type == toward
                 )
-            ).tuples()
+            ).all()
             for execution_id, artifact_id in rows:
                 depth = artifacts[artifact_id] + 1
                 executions[execution_id] = min(depth, executions.get(execution_id, depth))
