@@ -214,14 +214,14 @@ class _Parser:
         while self._peek().kind is _Kind.AND:
             self._next()
             items.append(self._sequence())
-        return first if len(items) == 1 else ast.And(tuple(items), _pos(first))
+        return first if len(items) == 1 else ast.And(tuple(items), first.pos)
 
     def _sequence(self) -> ast.Expr:
         first = self._factor()
         items = [first]
         while self._peek().kind in _TERM_START:
             items.append(self._factor())
-        return first if len(items) == 1 else ast.And(tuple(items), _pos(first))
+        return first if len(items) == 1 else ast.And(tuple(items), first.pos)
 
     def _factor(self) -> ast.Expr:
         first = self._term()
@@ -229,7 +229,7 @@ class _Parser:
         while self._peek().kind is _Kind.OR:
             self._next()
             items.append(self._term())
-        return first if len(items) == 1 else ast.Or(tuple(items), _pos(first))
+        return first if len(items) == 1 else ast.Or(tuple(items), first.pos)
 
     def _term(self) -> ast.Expr:
         start = self._peek().pos
@@ -340,10 +340,6 @@ def _number(text: str, pos: int) -> ast.Number:
     if isinstance(value, float) and not math.isfinite(value):
         raise _error(pos, "a finite number", f"number {text!r}")
     return ast.Number(value, text, pos)
-
-
-def _pos(expr: ast.Expr) -> int:
-    return expr.pos
 
 
 def parse_filter(text: str) -> ast.Expr:
