@@ -36,7 +36,8 @@ def seed_steps() -> list[str]:
     assert SEED.is_file(), f"the reference walkthrough is missing: {SEED} (set MLINEAGE_SEED)"
     blocks = re.findall(r"```python\n(.*?)```", SEED.read_text(), flags=re.S)
     steps = blocks[:5]
-    assert "kfp" not in "".join(steps) and "kfp" in blocks[5]
+    assert "kfp" not in "".join(steps)
+    assert "kfp" in blocks[5]
     edited = []
     for block in steps:
         for old, new in IMPORTS.items():
@@ -82,9 +83,7 @@ def test_step1_prints_the_default_metadata_store(
     walkthrough: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = capsys.readouterr().out
-    assert (
-        "Metadata store: projects/my-project/locations/us-central1/metadataStores/default" in out
-    )
+    assert "Metadata store: projects/my-project/locations/us-central1/metadataStores/default" in out
 
 
 def test_step3_records_preprocessing_lineage(walkthrough: dict[str, Any]) -> None:
@@ -118,9 +117,11 @@ def test_steps_2_and_4_train_and_trace_a_model(
     )
     run = mlineage.ExperimentRun(run_id, experiment="default")
     params = run.get_params()
-    assert params["learning_rate"] == 0.1 and params["framework"] == "xgboost"
+    assert params["learning_rate"] == 0.1
+    assert params["framework"] == "xgboost"
     metrics = run.get_metrics()
-    assert metrics["accuracy"] == 0.92 and metrics["auc_roc"] == 0.95
+    assert metrics["accuracy"] == 0.92
+    assert metrics["auc_roc"] == 0.95
     assert metrics["train_loss_epoch_40"] == pytest.approx(0.5 - 40 * 0.003)
 
     model = mlineage.Artifact.get_with_uri("gs://bucket/models/m1")
@@ -128,8 +129,10 @@ def test_steps_2_and_4_train_and_trace_a_model(
     capsys.readouterr()
     lineage = walkthrough["get_model_lineage"](model.name)
     out = capsys.readouterr().out
-    assert "Model: trained-model" in out and "URI: gs://bucket/models/m1" in out
-    assert "Artifact: training-dataset" in out and f"Execution: {run_id}" in out
+    assert "Model: trained-model" in out
+    assert "URI: gs://bucket/models/m1" in out
+    assert "Artifact: training-dataset" in out
+    assert f"Execution: {run_id}" in out
     assert {a.display_name for a in lineage.artifacts} == {"trained-model", "training-dataset"}
     assert [e.state.name for e in lineage.executions] == ["COMPLETE"]
 

@@ -45,11 +45,12 @@ def add_events(
         connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
     )
     table = schema.events
-    existing = set(
-        connection.execute(
+    existing: set[tuple[int, str]] = {
+        (artifact_id, kind)
+        for artifact_id, kind in connection.execute(
             sa.select(table.c.artifact_id, table.c.type).where(table.c.execution_id == ref.id)
-        ).all()
-    )
+        )
+    }
     now = codec.now_micros()
     rows = []
     for event, artifact_id in zip(events, artifact_ids, strict=True):

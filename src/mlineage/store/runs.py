@@ -6,6 +6,7 @@ experiment is four queries whatever the number of runs.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -15,10 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from mlineage.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from mlineage.errors import FailedPreconditionError, InvalidArgumentError
 from mlineage.store import codec, nodes, schema
 from mlineage.store.base import ExperimentRow, RunInfo
-from mlineage.store.scope import NodeRef, StoreIds, resolve
+from mlineage.store.scope import StoreIds, resolve
 from mlineage.types import Context, ExecutionState, StoreName, TimeSeriesPoint
 from mlineage.validation import ParamValue, check_metadata
 
@@ -30,18 +31,23 @@ TERMINAL_STATES = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _upsert_statement(
+    dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, built once per shape (building is slow)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    updates = {c: statement.excluded[c] for c in columns if c not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+
+
 def _upsert(
-    connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: Sequence[str]
+    connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, in the dialect at hand."""
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    updates = {c: statement.excluded[c] for c in rows[0] if c not in keys}
-    connection.execute(
-        statement.on_conflict_do_update(index_elements=list(keys), set_=updates), rows
-    )
+    if rows:
+        statement = _upsert_statement(connection.dialect.name, table, tuple(rows[0]), keys)
+        connection.execute(statement, rows)
 
 
 def create(
@@ -88,14 +94,20 @@ def create(
     return get(connection, stores, created.name)
 
 
-def _run_ref(connection: Connection, stores: StoreIds, run: str) -> NodeRef:
+def run_pk(connection: Connection, stores: StoreIds, run: str, *, cached: bool = False) -> int:
+    """The row id of run `run`. With `cached`, a remembered id may be used: only for
+    writes, where the foreign keys catch a run deleted meanwhile (ids are never reused)."""
+    if cached:
+        pk = stores.cached_run(run)
+        if pk is not None:
+            return pk
     ref = resolve(connection, stores, run, "contexts")
-    exists = connection.execute(
-        sa.select(schema.runs.c.context_id).where(schema.runs.c.context_id == ref.id)
-    ).first()
-    if exists is None:
+    runs = schema.runs
+    found = connection.execute(sa.select(runs.c.context_id).where(runs.c.context_id == ref.id))
+    if found.first() is None:
         raise FailedPreconditionError(f"Context {run} is not an experiment run")
-    return ref
+    stores.remember_run(run, ref.id)
+    return ref.id
 
 
 def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
@@ -135,7 +147,7 @@ def update(
     state: ExecutionState | None,
     provenance: Mapping[str, Any] | None,
 ) -> RunInfo:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run)
     runs = schema.runs
     values: dict[str, Any] = {}
     if state is not None:
@@ -145,11 +157,11 @@ def update(
         values["end_time"] = codec.now_micros() if state in TERMINAL_STATES else None
     if provenance:
         current = connection.execute(
-            sa.select(runs.c.provenance).where(runs.c.context_id == ref.id)
+            sa.select(runs.c.provenance).where(runs.c.context_id == pk)
         ).scalar_one()
         values["provenance"] = check_metadata({**current, **provenance}, "provenance")
     if values:
-        connection.execute(runs.update().where(runs.c.context_id == ref.id).values(**values))
+        connection.execute(runs.update().where(runs.c.context_id == pk).values(**values))
     return get(connection, stores, run)
 
 
@@ -200,11 +212,11 @@ def _param_value(value_type: str, text: str) -> ParamValue:
 def log_params(
     connection: Connection, stores: StoreIds, run: str, params: Mapping[str, ParamValue]
 ) -> None:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run, cached=True)
     _upsert(
         connection,
         schema.run_params,
-        [_param_row(ref.id, k, v) for k, v in params.items()],
+        [_param_row(pk, k, v) for k, v in params.items()],
         ("run_id", "key"),
     )
 
@@ -212,10 +224,10 @@ def log_params(
 def log_metrics(
     connection: Connection, stores: StoreIds, run: str, metrics: Mapping[str, float]
 ) -> None:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run, cached=True)
     now = codec.now_micros()
     rows = [
-        {"run_id": ref.id, "key": k, "value": codec.nan_to_null(v), "update_time": now}
+        {"run_id": pk, "key": k, "value": codec.nan_to_null(v), "update_time": now}
         for k, v in metrics.items()
     ]
     _upsert(connection, schema.run_metrics, rows, ("run_id", "key"))
@@ -229,18 +241,18 @@ def write_time_series(
     step: int | None,
     wall_time: datetime | None,
 ) -> int:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run, cached=True)
     series = schema.time_series
     if step is None:
         last = connection.execute(
             sa.select(sa.func.max(series.c.step)).where(
-                series.c.run_id == ref.id, series.c.key.in_(list(metrics))
+                series.c.run_id == pk, series.c.key.in_(list(metrics))
             )
         ).scalar()
         step = 0 if last is None else last + 1
     when = codec.to_micros(wall_time) if wall_time is not None else codec.now_micros()
     rows = [
-        {"run_id": ref.id, "key": k, "step": step, "value": codec.nan_to_null(v), "wall_time": when}
+        {"run_id": pk, "key": k, "step": step, "value": codec.nan_to_null(v), "wall_time": when}
         for k, v in metrics.items()
     ]
     _upsert(connection, series, rows, ("run_id", "key", "step"))
@@ -250,10 +262,10 @@ def write_time_series(
 def write_points(
     connection: Connection, stores: StoreIds, run: str, points: Sequence[TimeSeriesPoint]
 ) -> None:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run, cached=True)
     rows = [
         {
-            "run_id": ref.id,
+            "run_id": pk,
             "key": p.key,
             "step": p.step,
             "value": codec.nan_to_null(p.value),
@@ -265,22 +277,22 @@ def write_points(
 
 
 def get_params(connection: Connection, stores: StoreIds, run: str) -> dict[str, ParamValue]:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run)
     params = schema.run_params
     rows = connection.execute(
         sa.select(params.c.key, params.c.value_type, params.c.value_text)
-        .where(params.c.run_id == ref.id)
+        .where(params.c.run_id == pk)
         .order_by(params.c.key)
     )
     return {key: _param_value(kind, text) for key, kind, text in rows}
 
 
 def get_metrics(connection: Connection, stores: StoreIds, run: str) -> dict[str, float]:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run)
     metrics = schema.run_metrics
     rows = connection.execute(
         sa.select(metrics.c.key, metrics.c.value)
-        .where(metrics.c.run_id == ref.id)
+        .where(metrics.c.run_id == pk)
         .order_by(metrics.c.key)
     )
     return {key: codec.null_to_nan(value) for key, value in rows}
@@ -289,10 +301,10 @@ def get_metrics(connection: Connection, stores: StoreIds, run: str) -> dict[str,
 def read_time_series(
     connection: Connection, stores: StoreIds, run: str, keys: Sequence[str] | None
 ) -> list[TimeSeriesPoint]:
-    ref = _run_ref(connection, stores, run)
+    pk = run_pk(connection, stores, run)
     series = schema.time_series
     statement = sa.select(series.c.key, series.c.step, series.c.value, series.c.wall_time).where(
-        series.c.run_id == ref.id
+        series.c.run_id == pk
     )
     if keys is not None:
         statement = statement.where(series.c.key.in_(list(keys)))
@@ -305,19 +317,19 @@ def read_time_series(
 def experiment_rows(
     connection: Connection, stores: StoreIds, experiment: str, include_time_series: bool
 ) -> list[ExperimentRow]:
-    ref = resolve(connection, stores, experiment, "contexts")
+    experiment_pk = resolve(connection, stores, experiment, "contexts").id
     runs, contexts = schema.runs, schema.contexts
     in_experiment = (
-        sa.select(runs.c.context_id).where(runs.c.experiment_id == ref.id).scalar_subquery()
+        sa.select(runs.c.context_id).where(runs.c.experiment_id == experiment_pk).scalar_subquery()
     )
     rows: dict[int, ExperimentRow] = {}
-    for pk, name, run_type, state in connection.execute(
+    for run_pk, name, run_type, state in connection.execute(
         sa.select(contexts.c.id, contexts.c.display_name, runs.c.run_type, runs.c.state)
         .join(runs, runs.c.context_id == contexts.c.id)
-        .where(runs.c.experiment_id == ref.id)
+        .where(runs.c.experiment_id == experiment_pk)
         .order_by(contexts.c.create_time, contexts.c.id)
     ):
-        rows[pk] = ExperimentRow(name, run_type, ExecutionState[state])
+        rows[run_pk] = ExperimentRow(name, run_type, ExecutionState[state])
     if not rows:
         return []
     params = schema.run_params
@@ -354,12 +366,3 @@ def experiment_rows(
         ):
             rows[run_pk].time_series[key] = math.nan if value is None else value
     return list(rows.values())
-
-
-def require_experiment(connection: Connection, stores: StoreIds, experiment: str) -> None:
-    ref = resolve(connection, stores, experiment, "contexts")
-    title = connection.execute(
-        sa.select(schema.contexts.c.schema_title).where(schema.contexts.c.id == ref.id)
-    ).scalar_one()
-    if title != "system.Experiment":
-        raise NotFoundError(f"Experiment {experiment} not found")

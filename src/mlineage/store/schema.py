@@ -90,6 +90,7 @@ def _node_table(name: str, *extra: Column[object]) -> Table:
         Index(None, "store_id", "schema_title"),
         Index(None, "store_id", "create_time", "id"),
         Index(None, "store_id", "display_name"),
+        sqlite_autoincrement=True,  # ids are never reused: caches of ids stay safe
     )
 
 

@@ -33,11 +33,13 @@ class NodeRef:
 
 
 class StoreIds:
-    """Maps store names to `metadata_stores.id`. Store rows are never deleted, so the
-    mapping is cached for the life of the process."""
+    """Maps store names to `metadata_stores.id` (store rows are never deleted, so the
+    mapping is cached for the life of the process), and remembers run ids for the
+    logging hot path (see `runs.run_pk`)."""
 
     def __init__(self) -> None:
         self._cache: dict[StoreName, int] = {}
+        self._runs: dict[str, int] = {}
 
     def find(self, connection: Connection, store: StoreName) -> int | None:
         cached = self._cache.get(store)
@@ -63,6 +65,17 @@ class StoreIds:
 
     def remember(self, store: StoreName, pk: int) -> None:
         self._cache[store] = pk
+
+    def cached_run(self, run: str) -> int | None:
+        return self._runs.get(run)
+
+    def remember_run(self, run: str, pk: int) -> None:
+        if len(self._runs) > 10_000:
+            self._runs.clear()
+        self._runs[run] = pk
+
+    def forget_runs(self) -> None:
+        self._runs.clear()
 
 
 def not_found(name: ResourceName | str, kind: ResourceKind) -> NotFoundError:

@@ -7,9 +7,9 @@ its aggregate (nodes, graph, lineage, schemas, runs).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -32,6 +32,8 @@ from mlineage.types import (
     TimeSeriesPoint,
 )
 from mlineage.validation import ParamValue, check_metrics, check_params, check_step
+
+T = TypeVar("T")
 
 
 class SqlStore:
@@ -294,13 +296,22 @@ class SqlStore:
             lambda c: runs.update(c, self._stores, run, state=state, provenance=provenance)
         )
 
+    def _run_write(self, work: Callable[[Connection], T]) -> T:
+        """A write to a run's tables, which may use a remembered run id; when that run was
+        deleted meanwhile the foreign key refuses the write, and it is retried afresh."""
+        try:
+            return self.db.write(work)
+        except sa.exc.IntegrityError:
+            self._stores.forget_runs()
+            return self.db.write(work)
+
     def log_params(self, run: str, params: Mapping[str, ParamValue]) -> None:
         checked = check_params(params)
-        self.db.write(lambda c: runs.log_params(c, self._stores, run, checked))
+        self._run_write(lambda c: runs.log_params(c, self._stores, run, checked))
 
     def log_metrics(self, run: str, metrics: Mapping[str, float]) -> None:
         checked = check_metrics(metrics)
-        self.db.write(lambda c: runs.log_metrics(c, self._stores, run, checked))
+        self._run_write(lambda c: runs.log_metrics(c, self._stores, run, checked))
 
     def write_time_series(
         self,
@@ -313,7 +324,7 @@ class SqlStore:
         checked = check_metrics(metrics)
         if step is not None:
             check_step(step)
-        return self.db.write(
+        return self._run_write(
             lambda c: runs.write_time_series(c, self._stores, run, checked, step, wall_time)
         )
 
@@ -321,7 +332,7 @@ class SqlStore:
         for point in points:
             check_metrics({point.key: point.value}, "points")
             check_step(point.step)
-        self.db.write(lambda c: runs.write_points(c, self._stores, run, points))
+        self._run_write(lambda c: runs.write_points(c, self._stores, run, points))
 
     def get_params(self, run: str) -> dict[str, ParamValue]:
         with self.db.read() as connection:

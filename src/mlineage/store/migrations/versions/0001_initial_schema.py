@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 11:50:27.400932
+Create Date: 2026-11-26 11:59:31.764009
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "metadata_stores",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -71,6 +70,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "store_id", "resource_id", name=op.f("uq_artifacts_store_id_resource_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("artifacts", schema=None) as batch_op:
         batch_op.create_index(
@@ -124,6 +124,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "store_id", "resource_id", name=op.f("uq_contexts_store_id_resource_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contexts", schema=None) as batch_op:
         batch_op.create_index(
@@ -175,6 +176,7 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "store_id", "resource_id", name=op.f("uq_executions_store_id_resource_id")
         ),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.create_index(
@@ -412,7 +414,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     op.drop_table("time_series")
     with op.batch_alter_table("run_params", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_run_params_key_value_number"))

@@ -1,0 +1,86 @@
+"""Many processes writing one SQLite file: no "database is locked", nothing lost."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import mlineage
+
+WORKERS = 8
+POINTS = 2000
+
+
+def _log_points(store: str, worker: int, start: multiprocessing.synchronize.Event) -> None:
+    start.wait()  # all workers open the fresh file at the same moment
+    mlineage.init(project="p", experiment="parallel", store=store)
+    with mlineage.start_run(f"worker-{worker}"):
+        for step in range(POINTS):
+            mlineage.log_time_series_metrics({"loss": 1.0 / (step + 1)}, step=step)
+            if step % 200 == 0:
+                mlineage.log_metrics({"last_step": step})
+        mlineage.log_params({"worker": worker})
+
+
+@pytest.mark.slow
+def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
+    store = str(tmp_path / "shared.db")
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    workers = [context.Process(target=_log_points, args=(store, i, start)) for i in range(WORKERS)]
+    for worker in workers:
+        worker.start()
+    start.set()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [w.exitcode for w in workers] == [0] * WORKERS
+
+    mlineage.init(project="p", store=store)
+    frame = mlineage.get_experiment_df("parallel")
+    assert sorted(frame["run_name"]) == sorted(f"worker-{i}" for i in range(WORKERS))
+    assert set(frame["state"]) == {"COMPLETE"}
+    assert sorted(frame["param.worker"]) == list(range(WORKERS))
+    assert set(frame["metric.last_step"]) == {1800}
+    for i in range(WORKERS):
+        series = mlineage.ExperimentRun(f"worker-{i}", "parallel").get_time_series_data_frame()
+        assert series["step"].tolist() == list(range(POINTS))
+        assert series["loss"].iloc[-1] == pytest.approx(1.0 / POINTS)
+
+
+def test_a_logged_value_survives_the_process_being_killed(tmp_path: Path) -> None:
+    store = str(tmp_path / "killed.db")
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        import mlineage
+        mlineage.init(project="p", experiment="crash", store={store!r})
+        run = mlineage.start_run("doomed")
+        mlineage.log_params({{"lr": 0.5}})
+        for step in range(3):
+            mlineage.log_time_series_metrics({{"loss": 1.0 + step}}, step=step)
+        mlineage.log_metrics({{"accuracy": 0.75}})
+        print("logged", flush=True)
+        time.sleep(60)
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "logged"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    mlineage.init(project="p", store=store)
+    run = mlineage.ExperimentRun("doomed", "crash")
+    assert run.get_params() == {"lr": 0.5}
+    assert run.get_metrics() == {"accuracy": 0.75}
+    assert run.get_time_series_data_frame()["loss"].tolist() == [1.0, 2.0, 3.0]
+    assert run.get_state() == "RUNNING"  # it never ended; nothing pretends it did
