@@ -1,9 +1,11 @@
 """The README's first example: log a run to the embedded store and print the experiment."""
 
+from datetime import datetime
+
 import mlineage as aiplatform
 
 aiplatform.init(project="my-project", location="us-central1", experiment="churn")
-with aiplatform.start_run("run-1", resume=aiplatform.ExperimentRun.get("run-1") is not None) as run:
+with aiplatform.start_run(f"run-{datetime.now():%Y%m%d-%H%M%S-%f}") as run:
     ds = aiplatform.Artifact.create(
         schema_title="system.Dataset",
         display_name="train",
