@@ -65,6 +65,7 @@ metadata_stores = Table(
     Column("create_time", Micros, nullable=False),
     Column("update_time", Micros, nullable=False),
     UniqueConstraint("project", "location", "store_id"),
+    sqlite_autoincrement=True,
 )
 
 

@@ -53,7 +53,9 @@ class StoreIds:
                 table.c.store_id == store.store,
             )
         ).scalar()
-        if pk is not None:
+        # A row seen inside a write transaction may yet be rolled back: cache only what a
+        # read transaction saw, which is committed.
+        if pk is not None and not connection.get_execution_options().get("mlineage_write"):
             self._cache[store] = pk
         return pk
 
@@ -63,13 +65,11 @@ class StoreIds:
             raise NotFoundError(f"MetadataStore {store} not found")
         return pk
 
-    def remember(self, store: StoreName, pk: int) -> None:
-        self._cache[store] = pk
-
     def cached_run(self, run: str) -> int | None:
         return self._runs.get(run)
 
     def remember_run(self, run: str, pk: int) -> None:
+        """Remember a run's id; only for runs known to be committed (see `runs.run_pk`)."""
         if len(self._runs) > 10_000:
             self._runs.clear()
         self._runs[run] = pk

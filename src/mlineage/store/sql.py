@@ -70,7 +70,6 @@ class SqlStore:
         ).first()
         if row is None:
             raise NotFoundError(f"MetadataStore {store} not found")
-        self._stores.remember(store, row.id)
         return MetadataStoreInfo(
             str(store),
             row.description,

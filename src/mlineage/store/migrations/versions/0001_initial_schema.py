@@ -34,6 +34,7 @@ def upgrade() -> None:
             "store_id",
             name=op.f("uq_metadata_stores_project_location_store_id"),
         ),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "artifacts",

@@ -1,0 +1,218 @@
+"""The store contract, called directly: listing, batches, schemas, events and context links."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mlineage.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from mlineage.store.sql import SqlStore
+from mlineage.types import (
+    Artifact,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    ExecutionState,
+    MetadataSchema,
+    SchemaType,
+    StoreName,
+    TimeSeriesPoint,
+)
+
+
+def _artifacts(store: SqlStore, parent: StoreName, count: int, prefix: str = "a") -> list[Artifact]:
+    return store.create_many(
+        parent,
+        [
+            Artifact(name=f"{parent}/artifacts/{prefix}-{i:04d}", display_name=f"{prefix}{i}")
+            for i in range(count)
+        ],
+    )
+
+
+def test_pages_cover_every_row_once_while_rows_are_inserted(
+    store: SqlStore, parent: StoreName
+) -> None:
+    _artifacts(store, parent, 25)
+    seen: list[str] = []
+    page = store.list(parent, Artifact, order_by="display_name desc", page_size=10)
+    seen += [a.display_name for a in page.items]
+    _artifacts(store, parent, 5, prefix="late")  # sorts after every "a..." name, descending
+    while page.next_page_token:
+        page = store.list(
+            parent,
+            Artifact,
+            order_by="display_name desc",
+            page_size=10,
+            page_token=page.next_page_token,
+        )
+        seen += [a.display_name for a in page.items]
+    original = sorted((f"a{i}" for i in range(25)), reverse=True)
+    assert [s for s in seen if s.startswith("a")] == original
+    assert len(seen) == len(set(seen))
+
+
+def test_a_page_token_is_refused_for_another_query(store: SqlStore, parent: StoreName) -> None:
+    _artifacts(store, parent, 3)
+    page = store.list(parent, Artifact, page_size=1)
+    with pytest.raises(InvalidArgumentError) as error:
+        store.list(parent, Artifact, filter='display_name="a1"', page_token=page.next_page_token)
+    assert error.value.field == "page_token"
+    with pytest.raises(InvalidArgumentError, match="page_token"):
+        store.list(parent, Artifact, page_token="not-a-token")
+
+
+def test_list_filters_with_the_vertex_language(store: SqlStore, parent: StoreName) -> None:
+    store.create(parent, Artifact(display_name="m", schema_title="system.Model", uri="gs://b/m"))
+    store.create(parent, Artifact(display_name="d", schema_title="system.Dataset", uri="gs://b/d"))
+    found = store.list(parent, Artifact, filter='schema_title="system.Model" OR uri="gs://b/d"')
+    assert sorted(a.display_name for a in found.items) == ["d", "m"]
+    only = store.list(parent, Artifact, filter='uri = "gs://b/m"')
+    assert [a.display_name for a in only.items] == ["m"]
+    with pytest.raises(InvalidArgumentError) as error:
+        store.list(parent, Artifact, filter='uri = "gs://b/m" AND')
+    assert error.value.field == "filter"
+    assert "position" in error.value.rule
+
+
+def test_a_batch_is_all_or_nothing(store: SqlStore, parent: StoreName) -> None:
+    _artifacts(store, parent, 2)
+    batch = [
+        Artifact(name=f"{parent}/artifacts/new-one"),
+        Artifact(name=f"{parent}/artifacts/a-0001"),  # taken
+    ]
+    with pytest.raises(AlreadyExistsError, match="a-0001"):
+        store.create_many(parent, batch)
+    with pytest.raises(NotFoundError):
+        store.get(f"{parent}/artifacts/new-one", Artifact)
+
+
+def test_a_bad_resource_in_a_batch_writes_nothing(store: SqlStore, parent: StoreName) -> None:
+    batch = [Artifact(display_name="fine"), Artifact(metadata={"x": math.nan})]
+    with pytest.raises(InvalidArgumentError, match="metadata"):
+        store.create_many(parent, batch)
+    assert store.list(parent, Artifact).items == []
+
+
+def test_etags_detect_lost_updates(store: SqlStore, parent: StoreName) -> None:
+    created = store.create(parent, Execution(display_name="e"))
+    first = store.get(created.name, Execution)
+    second = store.get(created.name, Execution)
+    first.state = ExecutionState.COMPLETE
+    store.update(first)
+    second.state = ExecutionState.FAILED
+    with pytest.raises(AbortedError, match="does not match server `etag`"):
+        store.update(second)
+    assert store.get(created.name, Execution).state is ExecutionState.COMPLETE
+    with pytest.raises(AbortedError):
+        store.delete(created.name, Execution, etag="1")
+
+
+def test_registered_schema_validates_metadata(store: SqlStore, parent: StoreName) -> None:
+    schema_text = (
+        "title: acme.Dataset\ntype: object\nrequired: [rows]\n"
+        "properties:\n  rows: {type: integer, minimum: 0}\n"
+    )
+    registered = store.create_metadata_schema(
+        parent, MetadataSchema(schema_title="acme.Dataset", schema=schema_text), "acme-dataset"
+    )
+    assert store.get_metadata_schema(registered.name).schema == schema_text
+    assert [s.schema_title for s in store.list_metadata_schemas(parent).items] == ["acme.Dataset"]
+    store.create(parent, Artifact(schema_title="acme.Dataset", metadata={"rows": 3}))
+    with pytest.raises(InvalidArgumentError) as error:
+        store.create(parent, Artifact(schema_title="acme.Dataset", metadata={"rows": -1}))
+    assert error.value.field == "metadata.rows"
+    with pytest.raises(InvalidArgumentError, match="rows"):
+        store.create(parent, Artifact(schema_title="acme.Dataset", metadata={}))
+    assert len(store.list(parent, Artifact).items) == 1
+
+
+def test_schemas_reject_bad_documents_and_duplicates(store: SqlStore, parent: StoreName) -> None:
+    with pytest.raises(InvalidArgumentError, match="schema"):
+        store.create_metadata_schema(parent, MetadataSchema("acme.X", schema="type: [oops"))
+    with pytest.raises(InvalidArgumentError, match="built in"):
+        store.create_metadata_schema(parent, MetadataSchema("system.Model", schema="type: object"))
+    store.create_metadata_schema(
+        parent,
+        MetadataSchema("acme.X", schema="type: object", schema_type=SchemaType.EXECUTION_TYPE),
+    )
+    with pytest.raises(AlreadyExistsError):
+        store.create_metadata_schema(parent, MetadataSchema("acme.X", schema="type: object"))
+
+
+def test_events_are_idempotent_and_guard_deletion(store: SqlStore, parent: StoreName) -> None:
+    data = store.create(parent, Artifact(display_name="data"))
+    model = store.create(parent, Artifact(display_name="model"))
+    train = store.create(parent, Execution(display_name="train"))
+    events = [Event(data.name, type=EventType.INPUT), Event(model.name, type=EventType.OUTPUT)]
+    store.add_execution_events(train.name, events)
+    store.add_execution_events(train.name, events)
+    graph = store.query_execution_inputs_and_outputs(train.name)
+    assert sorted((e.type.name, e.artifact) for e in graph.events) == [
+        ("INPUT", data.name),
+        ("OUTPUT", model.name),
+    ]
+    with pytest.raises(FailedPreconditionError, match="lineage"):
+        store.delete(data.name, Artifact)
+    with pytest.raises(FailedPreconditionError):
+        store.delete(train.name, Execution)
+    with pytest.raises(NotFoundError):
+        store.add_execution_events(train.name, [Event(f"{parent}/artifacts/missing")])
+    with pytest.raises(InvalidArgumentError, match="type"):
+        store.add_execution_events(train.name, [Event(data.name, type=EventType.TYPE_UNSPECIFIED)])
+    assert len(store.query_execution_inputs_and_outputs(train.name).events) == 2
+
+
+def test_context_links_refuse_cycles(store: SqlStore, parent: StoreName) -> None:
+    a, b, c = (store.create(parent, Context(display_name=n), n) for n in "abc")
+    store.add_context_children(a.name, [b.name])
+    store.add_context_children(b.name, [c.name])
+    with pytest.raises(InvalidArgumentError, match="cycle"):
+        store.add_context_children(c.name, [a.name])
+    with pytest.raises(InvalidArgumentError, match="cycle"):
+        store.add_context_children(a.name, [a.name])
+    assert store.get(a.name, Context).parent_contexts == []
+    assert store.get(c.name, Context).parent_contexts == [b.name]
+    store.remove_context_children(b.name, [c.name])
+    assert store.get(c.name, Context).parent_contexts == []
+
+
+def test_stores_are_isolated_by_project(store: SqlStore) -> None:
+    mine = StoreName("project-a", "us-central1")
+    theirs = StoreName("project-b", "us-central1")
+    created = store.create(mine, Artifact(display_name="secret"), "same-id")
+    store.create(theirs, Artifact(display_name="other"), "same-id")
+    assert store.get(created.name, Artifact).display_name == "secret"
+    assert [a.display_name for a in store.list(theirs, Artifact).items] == ["other"]
+    with pytest.raises(NotFoundError):
+        store.add_context_artifacts_and_executions(
+            store.create(theirs, Context(display_name="ctx")).name, artifacts=[created.name]
+        )
+
+
+def test_time_series_points_in_bulk(store: SqlStore, parent: StoreName) -> None:
+    experiment = store.create(parent, Context(schema_title="system.Experiment"), "exp")
+    run = store.create_run(
+        parent, Context(schema_title="system.ExperimentRun"), "exp-r", experiment=experiment.name
+    )
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    points = [TimeSeriesPoint("loss", step, 1.0 / (step + 1), when) for step in range(1000)]
+    points.append(TimeSeriesPoint("loss", 1000, math.inf, when))
+    store.write_time_series_points(run.context.name, points)
+    read = store.read_time_series(run.context.name, ["loss"])
+    assert len(read) == 1001
+    assert read[0] == points[0]
+    assert read[-1].value == math.inf
+    assert store.write_time_series(run.context.name, {"loss": 0.0}) == 1001
+    with pytest.raises(InvalidArgumentError, match="step"):
+        store.write_time_series(run.context.name, {"loss": 0.0}, step=-1)
