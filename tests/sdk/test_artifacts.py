@@ -297,9 +297,26 @@ def test_list_order_by() -> None:
 
 
 @pytest.mark.usefixtures("catalogue")
-def test_list_with_a_malformed_filter_is_invalid_argument() -> None:
-    with pytest.raises(InvalidArgumentError):
+def test_list_with_a_malformed_filter_or_order_by_is_invalid_argument() -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
         aiplatform.Artifact.list(filter='display_name = = "x"')
+    assert caught.value.field == "filter"
+    with pytest.raises(InvalidArgumentError) as caught:
+        aiplatform.Artifact.list(filter="no_such_field = 1")
+    assert caught.value.field == "filter"
+    with pytest.raises(InvalidArgumentError) as caught:
+        aiplatform.Artifact.list(order_by="no_such_field desc")
+    assert caught.value.field == "order_by"
+
+
+def test_a_malformed_filter_is_invalid_argument_on_an_empty_store_too() -> None:
+    # The same call must not succeed or fail depending on whether anything was stored yet.
+    with pytest.raises(InvalidArgumentError) as caught:
+        aiplatform.Artifact.list(filter='display_name = = "x"')
+    assert caught.value.field == "filter"
+    with pytest.raises(InvalidArgumentError) as caught:
+        aiplatform.Artifact.list(order_by="no_such_field desc")
+    assert caught.value.field == "order_by"
 
 
 def test_list_is_scoped_to_the_project() -> None:
