@@ -7,14 +7,15 @@ Rules (documented in README "Input rules"):
 - labels: string keys and values.
 - param and metric keys: non-empty strings of at most 250 characters.
 - params: str, int, float or bool; strings at most 8,000 characters.
-- metrics and time-series values: int or float (not bool). NaN and +/-infinity are stored
-  faithfully and read back as such (a diverged loss is a fact worth keeping).
+- metrics and time-series values: real numbers (int, float, numpy scalars; not bool).
+  NaN and +/-infinity are stored faithfully and read back as such (a diverged loss is a
+  fact worth keeping).
 """
 
 from __future__ import annotations
 
 import json
-import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
@@ -100,12 +101,19 @@ def check_key(key: Any, field_name: str) -> str:
 
 
 def check_params(params: Any) -> dict[str, ParamValue]:
-    """Validate a dict of run parameters."""
+    """Validate a dict of run parameters; numpy scalars become the Python type they stand for."""
     if not isinstance(params, Mapping):
         raise InvalidArgumentError("params", f"must be a dict, got {type(params).__name__}")
+    result: dict[str, ParamValue] = {}
     for key, value in params.items():
         check_key(key, "params")
-        if not isinstance(value, str | int | float | bool):
+        if isinstance(value, str | bool):
+            result[key] = value
+        elif isinstance(value, numbers.Integral):
+            result[key] = int(value)
+        elif isinstance(value, numbers.Real):
+            result[key] = float(value)
+        else:
             raise InvalidArgumentError(
                 f"params.{key}",
                 f"must be str, int, float or bool, got {type(value).__name__}",
@@ -115,7 +123,7 @@ def check_params(params: Any) -> dict[str, ParamValue]:
                 f"params.{key}",
                 f"is {len(value)} characters; the limit is {MAX_PARAM_STRING_LENGTH}",
             )
-    return dict(params)
+    return result
 
 
 def check_metrics(metrics: Any, field_name: str = "metrics") -> dict[str, float]:
@@ -128,7 +136,7 @@ def check_metrics(metrics: Any, field_name: str = "metrics") -> dict[str, float]
     result: dict[str, float] = {}
     for key, value in metrics.items():
         check_key(key, field_name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise InvalidArgumentError(
                 f"{field_name}.{key}", f"must be an int or float, got {type(value).__name__}"
             )
@@ -147,7 +155,3 @@ def check_step(step: Any) -> int:
     if not 0 <= step < 2**63:
         raise InvalidArgumentError("step", f"must be between 0 and 2**63-1, got {step}")
     return step
-
-
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)

@@ -10,7 +10,6 @@ run's lineage connects like any pipeline step's.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -208,14 +207,6 @@ class Experiment:
         return f"<Experiment {self.resource_name}>"
 
 
-def _run_execution_id(run_id: str) -> str:
-    """The id of the execution that carries a run's log_input/log_output events."""
-    candidate = f"{run_id}-io"
-    if len(candidate) <= 128:
-        return candidate
-    return f"{run_id[:100]}-{hashlib.sha256(run_id.encode()).hexdigest()[:16]}-io"
-
-
 def _wall_time(value: Any) -> datetime | None:
     """Accept a datetime, seconds since the epoch, or a protobuf Timestamp."""
     if value is None or isinstance(value, datetime):
@@ -255,6 +246,7 @@ class ExperimentRun:
         self._info = info
         self._experiment = experiment
         self._slow_provenance: provenance.SlowProvenance | None = None
+        self._io_execution: Execution | None = None
 
     @classmethod
     def _wrap(cls, info: RunInfo, experiment: Experiment) -> ExperimentRun:
@@ -389,36 +381,43 @@ class ExperimentRun:
         Context._wrap(self._info.context).add_artifacts_and_executions([artifact.resource_name])
         return artifact
 
+    def _find_run_execution(self) -> Execution | None:
+        """The execution carrying this run's log_input/log_output events, if any yet."""
+        if self._io_execution is None:
+            found = Execution.list(
+                filter=(
+                    f'schema_title="{RUN_EXECUTION_SCHEMA}" '
+                    f'AND in_context("{self.resource_name}") '
+                    f'AND metadata.experiment_run.string_value="{self.resource_name}"'
+                ),
+                **self._scope(),
+            )
+            self._io_execution = found[0] if found else None
+        return self._io_execution
+
     def _run_execution(self) -> Execution:
-        execution_id = _run_execution_id(self.resource_id)
-        found = Execution.get(execution_id, **self._scope())
-        if found is None:
-            try:
-                found = Execution.create(
-                    RUN_EXECUTION_SCHEMA,
-                    resource_id=execution_id,
+        execution = self._find_run_execution()
+        if execution is None:
+            created, _ = _store().record_execution(
+                types.ResourceName.parse(self.resource_name).parent,
+                types.Execution(
+                    schema_title=RUN_EXECUTION_SCHEMA,
                     display_name=self.name,
                     metadata={"experiment_run": self.resource_name},
-                    **self._scope(),
-                )
-            except AlreadyExistsError:
-                found = Execution(execution_id, **self._scope())
-            Context._wrap(self._info.context).add_artifacts_and_executions(
-                execution_resource_names=[found.resource_name]
+                ),
+                contexts=[self.resource_name],
             )
-        return found
+            execution = self._io_execution = Execution._wrap(created)
+        execution._run_context = self.resource_name
+        return execution
 
     def log_input(self, artifact: Artifact | str) -> None:
         """Record `artifact` as an input of this run (an INPUT event on the run's execution)."""
-        execution = self._run_execution()
-        execution._run_context = self.resource_name
-        execution.assign_input_artifacts([artifact])
+        self._run_execution().assign_input_artifacts([artifact])
 
     def log_output(self, artifact: Artifact | str) -> None:
         """Record `artifact` as an output of this run (an OUTPUT event on the run's execution)."""
-        execution = self._run_execution()
-        execution._run_context = self.resource_name
-        execution.assign_output_artifacts([artifact])
+        self._run_execution().assign_output_artifacts([artifact])
 
     def associate_execution(self, execution: Execution) -> None:
         Context._wrap(self._info.context).add_artifacts_and_executions(
@@ -486,7 +485,7 @@ class ExperimentRun:
             if "packages" in slow:
                 extra["packages"] = slow["packages"]
         self._info = _store().update_run(self.resource_name, state=state, provenance=extra)
-        execution = Execution.get(_run_execution_id(self.resource_id), **self._scope())
+        execution = self._find_run_execution()
         if execution is not None and execution.state is not state:
             execution.update(state=state)
 

@@ -9,6 +9,7 @@ imported packages) and the run records it when it ends.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import importlib.metadata
 import os
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,18 +113,31 @@ def _git_dirty(root: str) -> bool | None:
     return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
+@functools.cache
+def _distributions_of_modules() -> Mapping[str, list[str]]:
+    """Top-level module -> distributions providing it. Scanning every installed
+    distribution takes a few hundred milliseconds, so it is done once per process."""
+    return importlib.metadata.packages_distributions()
+
+
+@functools.cache
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def imported_packages() -> dict[str, str]:
     """Versions of the installed distributions whose modules this process has imported."""
     top_level = {name.partition(".")[0] for name in list(sys.modules)}
-    mapping = importlib.metadata.packages_distributions()
+    mapping = _distributions_of_modules()
     versions: dict[str, str] = {}
     for module in sorted(top_level & mapping.keys()):
         for distribution in mapping[module]:
-            if distribution not in versions:
-                try:
-                    versions[distribution] = importlib.metadata.version(distribution)
-                except importlib.metadata.PackageNotFoundError:
-                    continue
+            version = _version(distribution)
+            if version is not None:
+                versions[distribution] = version
     return dict(sorted(versions.items()))
 
 

@@ -8,6 +8,7 @@ instead; `create`, `get_or_create`, `list`, `update` and `delete` behave as in t
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -29,6 +30,10 @@ class Scope(TypedDict):
     metadata_store_id: str
     project: str
     location: str
+
+
+class NoArtifactWithUriError(NotFoundError, ValueError):
+    """`Artifact.get_with_uri` found nothing (a ValueError, as in the Vertex SDK)."""
 
 
 class _HybridMethod:
@@ -220,10 +225,20 @@ class _Resource(Generic[N]):
         """Re-read the resource from the store."""
         self._gca = self._store().get(self.resource_name, self._gca_type)
 
-    def _save(self, **changes: Any) -> None:
-        for key, value in changes.items():
-            setattr(self._gca, key, value)
-        self._gca = self._store().update(self._gca)
+    def _update(
+        self, metadata: dict[str, Any] | None, description: str | None, **fields: Any
+    ) -> None:
+        """Write the changes; this object changes only once the store has taken them."""
+        changes = {key: value for key, value in fields.items() if value is not None}
+        if metadata is not None:
+            if not isinstance(metadata, dict):
+                raise InvalidArgumentError(
+                    "metadata", f"must be a dict, got {type(metadata).__name__}"
+                )
+            changes["metadata"] = _nested_update(self._gca.metadata, metadata)
+        if description is not None:
+            changes["description"] = description
+        self._gca = self._store().update(dataclasses.replace(self._gca, **changes))
 
     def update(
         self,
@@ -233,16 +248,7 @@ class _Resource(Generic[N]):
         location: str | None = None,
     ) -> None:
         """Merge `metadata` into the resource's metadata and/or set its description."""
-        changes: dict[str, Any] = {}
-        if metadata is not None:
-            if not isinstance(metadata, dict):
-                raise InvalidArgumentError(
-                    "metadata", f"must be a dict, got {type(metadata).__name__}"
-                )
-            changes["metadata"] = _nested_update(self._gca.metadata, metadata)
-        if description is not None:
-            changes["description"] = description
-        self._save(**changes)
+        self._update(metadata, description)
 
     def delete(self, sync: bool = True) -> None:
         self._store().delete(self.resource_name, self._gca_type)
@@ -361,7 +367,7 @@ class Artifact(_Resource[types.Artifact]):
             page_size=1,
         )
         if not page.items:
-            raise NotFoundError(f"no Artifact has uri {uri!r}")
+            raise NoArtifactWithUriError(f"no Artifact has uri {uri!r}")
         return cls._wrap(page.items[0])
 
     @property
@@ -385,11 +391,7 @@ class Artifact(_Resource[types.Artifact]):
         credentials: Any = None,
         location: str | None = None,
     ) -> None:
-        if state is not None:
-            self._gca.state = state
-        if uri is not None:
-            self._gca.uri = uri
-        super().update(metadata=metadata, description=description)
+        self._update(metadata, description, state=state, uri=uri)
 
     @_HybridMethod
     def get_with_lineage_subgraph(
@@ -502,11 +504,9 @@ class Execution(_Resource[types.Execution]):
         credentials: Any = None,
         location: str | None = None,
     ) -> None:
-        if state is not None:
-            if not isinstance(state, ExecutionState):
-                raise InvalidArgumentError("state", f"must be an Execution.State, got {state!r}")
-            self._gca.state = state
-        super().update(metadata=metadata, description=description)
+        if state is not None and not isinstance(state, ExecutionState):
+            raise InvalidArgumentError("state", f"must be an Execution.State, got {state!r}")
+        self._update(metadata, description, state=state)
 
     def _add_events(self, artifacts: Sequence[Any], event_type: EventType, field_name: str) -> None:
         names = _names(artifacts, "artifacts", field_name)

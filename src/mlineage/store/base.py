@@ -125,6 +125,22 @@ class MetadataStore(Protocol):
         """Record INPUT/OUTPUT events; recording the same (artifact, type) again is a no-op."""
         ...
 
+    def record_execution(
+        self,
+        parent: StoreName,
+        execution: Execution,
+        execution_id: str | None = None,
+        *,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[Artifact | str] = (),
+        contexts: Sequence[str] = (),
+    ) -> tuple[Execution, builtins.list[Artifact]]:
+        """Create `execution` with its INPUT events to `inputs` (artifact names), its OUTPUT
+        events to `outputs` (names, or new Artifacts created here), and membership of
+        `contexts`, all in one transaction (mlineage's addition; ml-metadata's
+        put_execution). Returns the execution and the artifacts it created."""
+        ...
+
     def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph: ...
 
     def query_artifact_lineage_subgraph(

@@ -107,9 +107,11 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 class Database:
     """An engine plus the two ways mlineage touches it: `read()` and `write(work)`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, on_rollback: Callable[[], None] | None = None) -> None:
+        """`on_rollback` runs whenever a write transaction fails (callers drop caches)."""
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._on_rollback = on_rollback
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -135,7 +137,11 @@ class Database:
                     connection.begin(),
                 ):
                     return work(connection)
-            except DBAPIError as exc:
+            except BaseException as exc:
+                if self._on_rollback is not None:
+                    self._on_rollback()
+                if not isinstance(exc, DBAPIError):
+                    raise
                 if not self._retryable(exc) or time.monotonic() > deadline:
                     if self._retryable(exc):
                         raise UnavailableError(f"the store stayed busy: {exc.orig}") from exc

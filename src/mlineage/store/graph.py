@@ -31,6 +31,26 @@ def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str
         connection.execute(table.insert(), [dict(zip(keys, f, strict=True)) for f in sorted(fresh)])
 
 
+def link_members(
+    connection: Connection,
+    context_pks: Sequence[int],
+    artifact_pks: Sequence[int],
+    execution_pks: Sequence[int],
+) -> None:
+    """Make the artifacts and executions members of every context (no-op when already)."""
+    for context_pk in context_pks:
+        _insert_missing(
+            connection,
+            schema.attributions,
+            [{"context_id": context_pk, "artifact_id": a} for a in artifact_pks],
+        )
+        _insert_missing(
+            connection,
+            schema.associations,
+            [{"context_id": context_pk, "execution_id": e} for e in execution_pks],
+        )
+
+
 def add_members(
     connection: Connection,
     stores: StoreIds,
@@ -41,16 +61,7 @@ def add_members(
     ref = resolve(connection, stores, context, "contexts")
     artifact_ids = resolve_many(connection, stores, list(artifacts), "artifacts", ref.store_pk)
     execution_ids = resolve_many(connection, stores, list(executions), "executions", ref.store_pk)
-    _insert_missing(
-        connection,
-        schema.attributions,
-        [{"context_id": ref.id, "artifact_id": a} for a in artifact_ids],
-    )
-    _insert_missing(
-        connection,
-        schema.associations,
-        [{"context_id": ref.id, "execution_id": e} for e in execution_ids],
-    )
+    link_members(connection, [ref.id], artifact_ids, execution_ids)
 
 
 def descendants_and_self(connection: Connection, context_id: int) -> set[int]:

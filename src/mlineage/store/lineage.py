@@ -18,18 +18,27 @@ from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, filters, schema
+from mlineage.store import codec, filters, graph, nodes, schema
 from mlineage.store.scope import StoreIds, resolve, resolve_many
-from mlineage.types import Event, EventType, LineageGraph, ResourceName, StoreName
+from mlineage.types import (
+    Artifact,
+    Event,
+    EventType,
+    Execution,
+    LineageGraph,
+    StoreName,
+)
 
 DEFAULT_NODE_LIMIT = 10_000
 _DIRECTIONS = ("upstream", "downstream", "both")
 
 
-def add_events(
-    connection: Connection, stores: StoreIds, execution: str, events: Sequence[Event]
-) -> None:
-    ref = resolve(connection, stores, execution, "executions")
+_EXISTING_EVENTS = sa.select(schema.events.c.artifact_id, schema.events.c.type).where(
+    schema.events.c.execution_id == sa.bindparam("execution_id")
+)
+
+
+def _check_events(events: Sequence[Event], execution: str) -> None:
     for i, event in enumerate(events):
         if not isinstance(event, Event):
             raise InvalidArgumentError(
@@ -41,34 +50,98 @@ def add_events(
             raise InvalidArgumentError(
                 f"events[{i}].execution", f"must be empty or {execution}, got {event.execution}"
             )
-    artifact_ids = resolve_many(
-        connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
-    )
-    table = schema.events
-    existing: set[tuple[int, str]] = {
-        (artifact_id, kind)
-        for artifact_id, kind in connection.execute(
-            sa.select(table.c.artifact_id, table.c.type).where(table.c.execution_id == ref.id)
-        )
-    }
+
+
+def _insert_events(
+    connection: Connection,
+    execution_pk: int,
+    events: Sequence[Event],
+    artifact_pks: Sequence[int],
+    *,
+    new_execution: bool = False,
+) -> None:
+    """Insert the events not yet recorded (an execution just created has none)."""
+    existing: set[tuple[int, str]] = set()
+    if not new_execution:
+        existing = {
+            (artifact_pk, kind)
+            for artifact_pk, kind in connection.execute(
+                _EXISTING_EVENTS, {"execution_id": execution_pk}
+            )
+        }
     now = codec.now_micros()
     rows = []
-    for event, artifact_id in zip(events, artifact_ids, strict=True):
-        key = (artifact_id, event.type.name)
+    for event, artifact_pk in zip(events, artifact_pks, strict=True):
+        key = (artifact_pk, event.type.name)
         if key in existing:
             continue
         existing.add(key)
         rows.append(
             {
-                "execution_id": ref.id,
-                "artifact_id": artifact_id,
+                "execution_id": execution_pk,
+                "artifact_id": artifact_pk,
                 "type": event.type.name,
                 "event_time": codec.to_micros(event.event_time) if event.event_time else now,
                 "labels": dict(event.labels),
             }
         )
     if rows:
-        connection.execute(table.insert(), rows)
+        connection.execute(schema.events.insert(), rows)
+
+
+def add_events(
+    connection: Connection, stores: StoreIds, execution: str, events: Sequence[Event]
+) -> None:
+    ref = resolve(connection, stores, execution, "executions")
+    _check_events(events, execution)
+    artifact_pks = resolve_many(
+        connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
+    )
+    _insert_events(connection, ref.id, events, artifact_pks)
+
+
+def record_execution(
+    connection: Connection,
+    stores: StoreIds,
+    store_pk: int,
+    store: StoreName,
+    execution: Execution,
+    execution_id: str | None,
+    *,
+    inputs: Sequence[str],
+    outputs: Sequence[Artifact | str],
+    contexts: Sequence[str],
+) -> tuple[Execution, list[Artifact]]:
+    """Create an execution, its new output artifacts, its events and its context
+    memberships in one transaction."""
+    ((execution_pk, created),) = nodes.insert_with_ids(
+        connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id]
+    )
+    new = [o for o in outputs if isinstance(o, Artifact)]
+    made = (
+        nodes.insert_with_ids(
+            connection,
+            store_pk,
+            store,
+            nodes.SPECS[Artifact],
+            new,
+            [a.resource_id or None for a in new],
+        )
+        if new
+        else []
+    )
+    existing_names = [o for o in outputs if isinstance(o, str)]
+    input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
+    output_pks = resolve_many(connection, stores, existing_names, "artifacts", store_pk)
+    output_pks += [pk for pk, _ in made]
+    events = [Event(artifact="", type=EventType.INPUT) for _ in input_pks] + [
+        Event(artifact="", type=EventType.OUTPUT) for _ in output_pks
+    ]
+    _insert_events(connection, execution_pk, events, input_pks + output_pks, new_execution=True)
+    if contexts:
+        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
+        graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
+    return created, [artifact for _, artifact in made]
 
 
 def _graph(
@@ -218,7 +291,3 @@ def context_subgraph(connection: Connection, stores: StoreIds, context: str) -> 
         sa.select(associations.c.execution_id).where(associations.c.context_id == ref.id)
     ).scalars()
     return _graph(connection, ref.name.parent, list(artifact_ids), list(execution_ids))
-
-
-def parse_store(name: str) -> StoreName:
-    return ResourceName.parse(name).parent

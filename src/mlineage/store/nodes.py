@@ -6,6 +6,7 @@ serves them, parameterised by a `Spec`.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from mlineage.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
 )
-from mlineage.store import codec, filters, pagination, schema, schemas
+from mlineage.store import codec, filters, pagination, schema, schemas, scope
 from mlineage.store.base import Node
 from mlineage.store.scope import NodeRef, StoreIds, resolve
 from mlineage.types import (
@@ -127,23 +128,91 @@ def insert(
     resource_ids: Sequence[str | None],
 ) -> list[Node]:
     """Insert new rows; ALREADY_EXISTS when any id is taken (nothing is inserted)."""
+    return [
+        n
+        for _, n in insert_with_ids(
+            connection, store_pk, store, spec, resources, resource_ids, ids=False
+        )
+    ]
+
+
+@functools.cache
+def _insert_returning_id(table: sa.Table) -> Any:
+    return table.insert().returning(table.c.id)
+
+
+def insert_with_ids(
+    connection: Connection,
+    store_pk: int,
+    store: StoreName,
+    spec: Spec[Node],
+    resources: Sequence[Node],
+    resource_ids: Sequence[str | None],
+    *,
+    ids: bool = True,
+) -> list[tuple[int, Node]]:
+    """`insert`, also returning each new row's id (0 when `ids` is False)."""
+    rows = _rows(connection, store_pk, spec, resources, resource_ids)
+    try:
+        if ids and len(rows) == 1:
+            pks = [connection.execute(_insert_returning_id(spec.table), rows[0]).scalar_one()]
+        else:
+            # executemany: SQLite would run INSERT ... RETURNING row by row.
+            connection.execute(spec.table.insert(), rows)
+            pks = [0] * len(rows)
+            if ids:
+                found: dict[str, int] = dict(
+                    connection.execute(
+                        scope.nodes_lookup(spec.kind),
+                        {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
+                    ).all()
+                )
+                pks = [found[r["resource_id"]] for r in rows]
+    except sa.exc.IntegrityError as exc:
+        raise _already_exists(connection, spec, store, store_pk, rows, exc) from None
+    return [(pk, spec.from_row(row, store)) for pk, row in zip(pks, rows, strict=True)]
+
+
+def _already_exists(
+    connection: Connection,
+    spec: Spec[Any],
+    store: StoreName,
+    store_pk: int,
+    rows: list[dict[str, Any]],
+    error: sa.exc.IntegrityError,
+) -> Exception:
+    """The error for a unique-key violation, naming the taken id when it can be found."""
+    if "unique" not in str(error.orig).lower():
+        return error
+    try:  # SQLite keeps the transaction usable after a failed statement; PostgreSQL does not
+        taken = connection.execute(
+            scope.nodes_lookup(spec.kind),
+            {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
+        ).first()
+    except sa.exc.DBAPIError:
+        taken = None
+    if taken is None:
+        return AlreadyExistsError(f"{spec.cls.__name__} already exists: {error.orig}")
+    return AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken[0]} already exists")
+
+
+def _rows(
+    connection: Connection,
+    store_pk: int,
+    spec: Spec[Node],
+    resources: Sequence[Node],
+    resource_ids: Sequence[str | None],
+) -> list[dict[str, Any]]:
+    """The validated column values of new rows."""
     now = codec.now_micros()
     rows = []
     for resource, given in zip(resources, resource_ids, strict=True):
-        values = _values(spec, resource)
-        schemas.validate_metadata(
-            connection,
-            store_pk,
-            values["schema_title"],
-            values["schema_version"],
-            values["metadata"],
-        )
         resource_id = (
             validate_resource_id(given, f"{spec.kind[:-1]}_id") if given else str(uuid.uuid4())
         )
         rows.append(
             {
-                **values,
+                **_values(spec, resource),
                 "store_id": store_pk,
                 "resource_id": resource_id,
                 "etag": 1,
@@ -151,21 +220,14 @@ def insert(
                 "update_time": now,
             }
         )
-    ids = [r["resource_id"] for r in rows]
-    if len(set(ids)) != len(ids):
+    schemas.validate_metadata(
+        connection,
+        store_pk,
+        [(r["schema_title"], r["schema_version"], r["metadata"]) for r in rows],
+    )
+    if len({r["resource_id"] for r in rows}) != len(rows):
         raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
-    taken = connection.execute(
-        sa.select(spec.table.c.resource_id)
-        .where(spec.table.c.store_id == store_pk, spec.table.c.resource_id.in_(ids))
-        .limit(1)
-    ).scalar()
-    if taken is not None:
-        raise AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken} already exists")
-    try:
-        connection.execute(spec.table.insert(), rows)
-    except sa.exc.IntegrityError as exc:  # lost a race with another writer (PostgreSQL)
-        raise AlreadyExistsError(f"{spec.cls.__name__} already exists: {exc.orig}") from None
-    return [spec.from_row(row, store) for row in rows]
+    return rows
 
 
 def fetch(connection: Connection, stores: StoreIds, name: str, spec: Spec[Node]) -> Node:
@@ -197,6 +259,13 @@ def _with_parents(
             store = ResourceName.parse(item.name).parent
             item.parent_contexts = [f"{store}/contexts/{p}" for p in parents.get(pk, [])]
     return [item for _, item in items]
+
+
+def check_query(spec: Spec[Any], filter: str | None, order_by: str | None) -> None:
+    """Parse `filter` and `order_by` for their errors alone."""
+    target = filters.target(spec.kind)
+    query.filter_clause(filter, target)
+    query.parse_order_by(order_by, target)
 
 
 def list_page(
@@ -254,9 +323,7 @@ def update(connection: Connection, stores: StoreIds, spec: Spec[Node], resource:
     schemas.validate_metadata(
         connection,
         ref.store_pk,
-        values["schema_title"],
-        values["schema_version"],
-        values["metadata"],
+        [(values["schema_title"], values["schema_version"], values["metadata"])],
     )
     del values["schema_title"]  # a resource's type never changes
     result = connection.execute(

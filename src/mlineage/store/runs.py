@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from mlineage.errors import FailedPreconditionError, InvalidArgumentError
+from mlineage.errors import InvalidArgumentError, NotFoundError
 from mlineage.store import codec, nodes, schema
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.store.scope import StoreIds, resolve
@@ -70,10 +70,9 @@ def create(
                 "experiment", "must be in the same metadata store as the run"
             )
         experiment_pk = experiment_ref.id
-    created = nodes.insert(connection, store_pk, store, nodes.SPECS[Context], [context], [run_id])[
-        0
-    ]
-    run_pk = resolve(connection, stores, created.name, "contexts").id
+    ((run_pk, created),) = nodes.insert_with_ids(
+        connection, store_pk, store, nodes.SPECS[Context], [context], [run_id]
+    )
     if experiment_pk is not None:
         connection.execute(
             schema.context_links.insert().values(parent_id=experiment_pk, child_id=run_pk)
@@ -105,7 +104,7 @@ def run_pk(connection: Connection, stores: StoreIds, run: str, *, cached: bool =
     runs = schema.runs
     found = connection.execute(sa.select(runs.c.context_id).where(runs.c.context_id == ref.id))
     if found.first() is None:
-        raise FailedPreconditionError(f"Context {run} is not an experiment run")
+        raise NotFoundError(f"ExperimentRun {run} not found (the context is not a run)")
     stores.remember_run(run, ref.id)
     return ref.id
 
@@ -124,7 +123,7 @@ def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
         .first()
     )
     if row is None:
-        raise FailedPreconditionError(f"Context {run} is not an experiment run")
+        raise NotFoundError(f"ExperimentRun {run} not found (the context is not a run)")
     store = ref.name.parent
     return RunInfo(
         context=context,
@@ -187,7 +186,7 @@ def _param_row(run_pk: int, key: str, value: ParamValue) -> dict[str, Any]:
             "run_id": run_pk,
             "key": key,
             "value_type": "float",
-            "value_text": repr(value),
+            "value_text": repr(float(value)),
             "value_number": codec.nan_to_null(value),
         }
     return {
@@ -233,6 +232,11 @@ def log_metrics(
     _upsert(connection, schema.run_metrics, rows, ("run_id", "key"))
 
 
+_LAST_STEP = sa.select(sa.func.max(schema.time_series.c.step)).where(
+    schema.time_series.c.run_id == sa.bindparam("run_id")
+)
+
+
 def write_time_series(
     connection: Connection,
     stores: StoreIds,
@@ -244,11 +248,7 @@ def write_time_series(
     pk = run_pk(connection, stores, run, cached=True)
     series = schema.time_series
     if step is None:
-        last = connection.execute(
-            sa.select(sa.func.max(series.c.step)).where(
-                series.c.run_id == pk, series.c.key.in_(list(metrics))
-            )
-        ).scalar()
+        last = connection.execute(_LAST_STEP, {"run_id": pk}).scalar()
         step = 0 if last is None else last + 1
     when = codec.to_micros(wall_time) if wall_time is not None else codec.now_micros()
     rows = [

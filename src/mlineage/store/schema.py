@@ -208,5 +208,6 @@ time_series = Table(
     Column("step", BigInteger, primary_key=True),
     Column("value", Float, nullable=True),
     Column("wall_time", Micros, nullable=False),
+    Index(None, "run_id", "step"),  # the run's last step, for a default step
 )
 """One value per (run, key, step): logging a step again replaces it."""

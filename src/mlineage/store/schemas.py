@@ -78,26 +78,43 @@ def _validator(text: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(parse_schema_text(text))
 
 
+_REGISTERED = (
+    sa.select(
+        schema.metadata_schemas.c.schema_title,
+        schema.metadata_schemas.c.schema_version,
+        schema.metadata_schemas.c.schema,
+    )
+    .where(
+        schema.metadata_schemas.c.store_id == sa.bindparam("store_pk"),
+        schema.metadata_schemas.c.schema_title.in_(sa.bindparam("titles", expanding=True)),
+    )
+    .order_by(schema.metadata_schemas.c.create_time.desc())
+)
+
+
 def validate_metadata(
-    connection: Connection, store_pk: int, title: str, version: str, metadata: dict[str, Any]
+    connection: Connection, store_pk: int, items: Sequence[tuple[str, str, dict[str, Any]]]
 ) -> None:
-    """Check `metadata` against the schema registered for `title`, if there is one."""
-    if title in BUILT_IN_TITLES:
+    """Check each (title, version, metadata) against the schema registered for its title,
+    if any: the registered version of that number, else the newest. One query at most."""
+    titles = sorted({title for title, _, _ in items if title not in BUILT_IN_TITLES})
+    if not titles:
         return
-    table = schema.metadata_schemas
-    rows = connection.execute(
-        sa.select(table.c.schema_version, table.c.schema)
-        .where(table.c.store_id == store_pk, table.c.schema_title == title)
-        .order_by(table.c.create_time.desc())
-    ).all()
-    if not rows:
-        return
-    text = next((r.schema for r in rows if r.schema_version == version), rows[0].schema)
-    error = jsonschema.exceptions.best_match(_validator(text).iter_errors(metadata))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path)
-        field = f"metadata.{where}" if where else "metadata"
-        raise InvalidArgumentError(field, f"does not match schema {title}: {error.message}")
+    registered: dict[str, list[tuple[str, str]]] = {}
+    for title, version, text in connection.execute(
+        _REGISTERED, {"store_pk": store_pk, "titles": titles}
+    ):
+        registered.setdefault(title, []).append((version, text))
+    for title, version, metadata in items:
+        versions = registered.get(title)
+        if not versions:
+            continue
+        text = next((t for v, t in versions if v == version), versions[0][1])
+        error = jsonschema.exceptions.best_match(_validator(text).iter_errors(metadata))
+        if error is not None:
+            where = ".".join(str(p) for p in error.absolute_path)
+            field = f"metadata.{where}" if where else "metadata"
+            raise InvalidArgumentError(field, f"does not match schema {title}: {error.message}")
 
 
 def _from_row(row: Any, store: StoreName) -> MetadataSchema:

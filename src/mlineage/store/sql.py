@@ -20,8 +20,10 @@ from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
 from mlineage.store.engine import Database, create_engine
 from mlineage.store.scope import StoreIds
 from mlineage.types import (
+    Artifact,
     Context,
     Event,
+    Execution,
     ExecutionState,
     LineageGraph,
     MetadataSchema,
@@ -46,11 +48,11 @@ class SqlStore:
         upgraded explicitly (`mlineage db upgrade`) unless `auto_upgrade=True`.
         """
         self.url = url
-        self.db = Database(create_engine(url))
+        self._stores = StoreIds()
+        self.db = Database(create_engine(url), on_rollback=self._stores.clear)
         if auto_upgrade is None:
             auto_upgrade = self.db.dialect == "sqlite"
         migrate.ensure_current(self.db, auto_upgrade=auto_upgrade)
-        self._stores = StoreIds()
 
     def close(self) -> None:
         self.db.close()
@@ -158,6 +160,7 @@ class SqlStore:
         with self.db.read() as connection:
             store_pk = self._stores.find(connection, parent)
             if store_pk is None:
+                nodes.check_query(spec, filter, order_by)  # bad input is an error even here
                 return Page([])
             return nodes.list_page(
                 connection,
@@ -193,6 +196,32 @@ class SqlStore:
     # -- events and lineage -------------------------------------------------------------
     def add_execution_events(self, execution: str, events: Sequence[Event]) -> None:
         self.db.write(lambda c: lineage.add_events(c, self._stores, execution, events))
+
+    def record_execution(
+        self,
+        parent: StoreName,
+        execution: Execution,
+        execution_id: str | None = None,
+        *,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[Artifact | str] = (),
+        contexts: Sequence[str] = (),
+    ) -> tuple[Execution, builtins.list[Artifact]]:
+        def work(connection: Connection) -> tuple[Execution, builtins.list[Artifact]]:
+            store_pk = self._store_pk(connection, parent, create=True)
+            return lineage.record_execution(
+                connection,
+                self._stores,
+                store_pk,
+                parent,
+                execution,
+                execution_id,
+                inputs=inputs,
+                outputs=outputs,
+                contexts=contexts,
+            )
+
+        return self.db.write(work)
 
     def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph:
         with self.db.read() as connection:
@@ -300,8 +329,7 @@ class SqlStore:
         deleted meanwhile the foreign key refuses the write, and it is retried afresh."""
         try:
             return self.db.write(work)
-        except sa.exc.IntegrityError:
-            self._stores.forget_runs()
+        except sa.exc.IntegrityError:  # the failed write cleared the caches
             return self.db.write(work)
 
     def log_params(self, run: str, params: Mapping[str, ParamValue]) -> None:

@@ -412,9 +412,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("run_id", "key", "step", name=op.f("pk_time_series")),
     )
+    with op.batch_alter_table("time_series", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_time_series_run_id_step"), ["run_id", "step"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("time_series", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_time_series_run_id_step"))
+
     op.drop_table("time_series")
     with op.batch_alter_table("run_params", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_run_params_key_value_number"))

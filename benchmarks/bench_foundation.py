@@ -1,0 +1,310 @@
+"""Foundation benchmark: mlineage's embedded store beside ml-metadata and MLflow.
+
+Workloads (sizes: quick / full):
+
+  (a) artifacts   batch artifact creation, batches of 100, 4 metadata fields
+                  (2,000 / 20,000 artifacts) vs ml-metadata put_artifacts
+  (b) executions  one execution with 2 input and 1 new output artifact and their events
+                  (500 / 5,000 executions) vs ml-metadata put_execution
+  (c) log_metric  per-call logging, one value per call (500 / 5,000 calls) vs MLflow
+                  log_metric; mlineage runs it for log_metrics and log_time_series_metrics
+  (d) experiment_df  get_experiment_df of N runs x 20 params x 20 metrics
+                  (1,000 / 10,000 runs) vs MLflow search_runs(output_format="pandas")
+
+mlineage runs in this process on a fresh SQLite file, once with synchronous=NORMAL (its
+default) and once with synchronous=FULL; the peers run in their own virtualenvs with their
+own defaults (see benchmarks/peers/README.md; `--peer-sync full` makes MLflow use FULL too).
+
+    python benchmarks/peers/setup_venvs.py          # once: the peers' virtualenvs
+    python benchmarks/bench_foundation.py --quick   # about a minute
+    python benchmarks/bench_foundation.py           # the full sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mlineage
+from mlineage.sdk.config import settings
+from mlineage.store.sql import SqlStore
+from mlineage.types import Artifact, Context, Execution, StoreName
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+from run_peer import PeerError, run_peer
+
+PARENT = StoreName("bench", "us-central1")
+SIZES = {
+    "quick": {"artifacts": 2_000, "executions": 500, "log_metric": 500, "experiment_df": 1_000},
+    "full": {
+        "artifacts": 20_000,
+        "executions": 5_000,
+        "log_metric": 5_000,
+        "experiment_df": 10_000,
+    },
+}
+PEER_OF = {
+    "artifacts": ("mlmd", "artifacts"),
+    "executions": ("mlmd", "executions"),
+    "log_metric": ("mlflow", "log_metric"),
+    "log_time_series": ("mlflow", "log_metric"),
+    "experiment_df": ("mlflow", "search_runs_df"),
+}
+TARGETS = {
+    "artifacts": 5,
+    "executions": 5,
+    "log_metric": 10,
+    "log_time_series": 10,
+    "experiment_df": 5,
+}
+
+
+@dataclass
+class Measure:
+    workload: str
+    size: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.size / self.seconds
+
+
+def _timed(work: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def _open(folder: Path, name: str, sync: str) -> SqlStore:
+    return SqlStore(f"sqlite:///{folder / name}.db?synchronous={sync}")
+
+
+def bench_artifacts(store: SqlStore, n: int) -> float:
+    batches = [
+        [
+            Artifact(
+                schema_title="system.Dataset",
+                display_name=f"dataset-{i}",
+                uri=f"gs://bench/data/{i}.csv",
+                metadata={"rows": i, "source": "bigquery", "null_rate": 0.01, "split": "train"},
+            )
+            for i in range(start, min(start + 100, n))
+        ]
+        for start in range(0, n, 100)
+    ]
+
+    def work() -> None:
+        for batch in batches:
+            store.create_many(PARENT, batch)
+
+    return _timed(work)
+
+
+def bench_executions(store: SqlStore, n: int) -> float:
+    inputs = store.create_many(
+        PARENT, [Artifact(uri=f"gs://bench/in/{i}", display_name=f"in-{i}") for i in range(2 * n)]
+    )
+
+    def work() -> None:
+        for i in range(n):
+            store.record_execution(
+                PARENT,
+                Execution(display_name=f"train-{i}"),
+                inputs=[inputs[2 * i].name, inputs[2 * i + 1].name],
+                outputs=[Artifact(schema_title="system.Model", uri=f"gs://bench/out/{i}")],
+            )
+
+    return _timed(work)
+
+
+def _sdk_run(url: str) -> None:
+    settings.close()
+    settings.current_run = None
+    mlineage.init(project="bench", experiment="per-call", store=url)
+    mlineage.start_run("run")
+
+
+def bench_log_metric(url: str, n: int) -> float:
+    def work() -> None:
+        for i in range(n):
+            mlineage.log_metrics({"loss": 1.0 / (i + 1)})
+
+    _sdk_run(url)
+    seconds = _timed(work)
+    mlineage.end_run()
+    return seconds
+
+
+def bench_log_time_series(url: str, n: int) -> float:
+    def work() -> None:
+        for i in range(n):
+            mlineage.log_time_series_metrics({"loss": 1.0 / (i + 1)}, step=i)
+
+    _sdk_run(url)
+    seconds = _timed(work)
+    mlineage.end_run()
+    return seconds
+
+
+def bench_experiment_df(store: SqlStore, url: str, n: int) -> float:
+    experiment = store.create(PARENT, Context(schema_title="system.Experiment"), "sweep")
+    for i in range(n):
+        run = store.create_run(
+            PARENT,
+            Context(schema_title="system.ExperimentRun", display_name=f"run-{i}"),
+            f"sweep-run-{i}",
+            experiment=experiment.name,
+        )
+        store.log_params(run.context.name, {f"p{k}": i * k + 0.5 for k in range(20)})
+        store.log_metrics(run.context.name, {f"m{k}": i / (k + 1) for k in range(20)})
+    settings.close()
+    mlineage.init(project="bench", store=url)
+    frame: Any = None
+
+    def work() -> None:
+        nonlocal frame
+        frame = mlineage.get_experiment_df("sweep")
+
+    seconds = _timed(work)
+    assert frame is not None
+    assert frame.shape == (n, 4 + 40), frame.shape
+    return seconds
+
+
+def run_mlineage(folder: Path, sizes: dict[str, int], sync: str) -> dict[str, Measure]:
+    folder.mkdir(parents=True, exist_ok=True)
+    # Warm up once per process: imports, compiled statements, and the provenance scan of
+    # installed packages that the first run of a process does in a background thread.
+    bench_log_metric(f"sqlite:///{folder / 'warmup'}.db", 50)
+    results: dict[str, Measure] = {}
+    for workload in ("artifacts", "executions"):
+        store = _open(folder, f"{workload}-{sync}", sync)
+        bench = bench_artifacts if workload == "artifacts" else bench_executions
+        results[workload] = Measure(workload, sizes[workload], bench(store, sizes[workload]))
+        store.close()
+    for workload, bench_call in (
+        ("log_metric", bench_log_metric),
+        ("log_time_series", bench_log_time_series),
+    ):
+        url = f"sqlite:///{folder / f'{workload}-{sync}'}.db?synchronous={sync}"
+        results[workload] = Measure(
+            workload, sizes["log_metric"], bench_call(url, sizes["log_metric"])
+        )
+    url = f"sqlite:///{folder / f'df-{sync}'}.db?synchronous={sync}"
+    store = SqlStore(url)
+    n = sizes["experiment_df"]
+    results["experiment_df"] = Measure("experiment_df", n, bench_experiment_df(store, url, n))
+    store.close()
+    settings.close()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
+    parser.add_argument("--no-peers", action="store_true", help="measure mlineage only")
+    parser.add_argument("--peer-sync", choices=("default", "normal", "full"), default="default")
+    parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    args = parser.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    sizes = SIZES[mode]
+
+    with tempfile.TemporaryDirectory(prefix="mlineage-bench-") as tmp:
+        folder = Path(tmp)
+        normal = run_mlineage(folder / "normal", sizes, "normal")
+        full = run_mlineage(folder / "full", sizes, "full")
+        peers: dict[str, dict[str, Any]] = {}
+        if not args.no_peers:
+            for workload, (peer, peer_workload) in PEER_OF.items():
+                size = sizes["log_metric" if workload == "log_time_series" else workload]
+                key = f"{peer}:{peer_workload}"
+                if key not in peers:
+                    try:
+                        peers[key] = run_peer(
+                            peer,
+                            peer_workload,
+                            size,
+                            folder / "peers",
+                            sync=args.peer_sync if peer == "mlflow" else "default",
+                        )
+                    except PeerError as exc:
+                        print(f"peer {key} unavailable: {exc}", file=sys.stderr)
+
+    rows = report(normal, full, peers, mode)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+def report(
+    normal: dict[str, Measure],
+    full: dict[str, Measure],
+    peers: dict[str, dict[str, Any]],
+    mode: str,
+) -> list[dict[str, Any]]:
+    print(f"\nmlineage foundation benchmark ({mode} sizes; rates in operations per second)\n")
+    header = (
+        f"{'workload':<16}{'size':>7}  {'mlineage NORMAL':>16}{'mlineage FULL':>15}"
+        f"{'peer':>24}{'peer rate':>11}{'ratio N':>9}{'ratio F':>9}{'target':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    rows = []
+    for workload, measure in normal.items():
+        peer, peer_workload = PEER_OF[workload]
+        peer_result = peers.get(f"{peer}:{peer_workload}")
+        if workload == "experiment_df":
+            ours_n, ours_f = measure.seconds, full[workload].seconds
+            theirs = peer_result["seconds"] if peer_result else None
+            ratio_n = theirs / ours_n if theirs else None
+            ratio_f = theirs / ours_f if theirs else None
+            cells = (
+                f"{ours_n:>15.3f}s",
+                f"{ours_f:>14.3f}s",
+                f"{theirs:>10.3f}s" if theirs else f"{'-':>11}",
+            )
+        else:
+            ours_n, ours_f = measure.rate, full[workload].rate
+            theirs = peer_result["ops_per_sec"] if peer_result else None
+            ratio_n = ours_n / theirs if theirs else None
+            ratio_f = ours_f / theirs if theirs else None
+            cells = (
+                f"{ours_n:>16,.0f}",
+                f"{ours_f:>15,.0f}",
+                f"{theirs:>11,.0f}" if theirs else f"{'-':>11}",
+            )
+        peer_label = f"{peer} {peer_workload}"
+        ratio_cells = "".join(f"{r:>8.1f}x" if r else f"{'-':>9}" for r in (ratio_n, ratio_f))
+        target = f"{TARGETS[workload]:>7}x"
+        print(
+            f"{workload:<16}{measure.size:>7}  {''.join(cells[:2])}{peer_label:>24}{cells[2]}"
+            f"{ratio_cells}{target}"
+        )
+        rows.append(
+            {
+                "workload": workload,
+                "size": measure.size,
+                "mlineage_normal": ours_n,
+                "mlineage_full": ours_f,
+                "peer": peer_label,
+                "peer_value": theirs,
+                "ratio_normal": ratio_n,
+                "ratio_full": ratio_f,
+                "target_ratio": TARGETS[workload],
+                "unit": "seconds" if workload == "experiment_df" else "ops/s",
+            }
+        )
+    print("\nratio = how many times faster mlineage is (rates: ours/theirs; seconds: theirs/ours)")
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
