@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mlineage.sdk import provenance
 from mlineage.sdk.config import settings
 from mlineage.store.sql import SqlStore
 from mlineage.types import StoreName
@@ -27,6 +28,7 @@ def fresh_sdk(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     settings.project = settings.location = settings.experiment = settings.store_url = None
     settings.current_run = None
     yield
+    provenance.wait_for_pending()  # background provenance writes go to this test's store
     settings.current_run = None
     settings.close()
 

@@ -20,6 +20,7 @@ from mlineage.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
+from mlineage.sdk import provenance
 from mlineage.types import ExecutionState
 
 STORE = "projects/default/locations/us-central1/metadataStores/default"
@@ -724,6 +725,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_provenance_basics_are_recorded() -> None:
     run = _run()
     run.end_run()
+    provenance.wait_for_pending()
     recorded = aiplatform.ExperimentRun("run-1", experiment="exp").provenance
     assert recorded["python"] == platform.python_version()
     assert recorded["command"] == list(sys.argv)
@@ -737,6 +739,7 @@ def test_provenance_of_a_clean_git_tree(repo: Path) -> None:
     commit = _git(repo, "rev-parse", "HEAD")
     run = _run()
     run.end_run()
+    provenance.wait_for_pending()
     git = aiplatform.ExperimentRun("run-1", experiment="exp").provenance["git"]
     assert git["commit"] == commit
     assert git["branch"] == "main"
@@ -748,6 +751,7 @@ def test_provenance_of_a_dirty_git_tree(repo: Path) -> None:
     (repo / "train.py").write_text("print('changed')\n")
     run = _run()
     run.end_run()
+    provenance.wait_for_pending()
     git = aiplatform.ExperimentRun("run-1", experiment="exp").provenance["git"]
     assert git["commit"] == commit
     assert git["branch"] == "main"
@@ -762,6 +766,8 @@ def test_provenance_follows_the_current_commit(repo: Path) -> None:
     assert first != second
     run = _run()
     run.end_run()
+    provenance.wait_for_pending()
+    run = aiplatform.ExperimentRun("run-1", experiment="exp")
     assert run.provenance["git"]["commit"] == second
     assert run.provenance["git"]["dirty"] is False
 

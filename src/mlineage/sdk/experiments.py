@@ -247,6 +247,7 @@ class ExperimentRun:
         self._experiment = experiment
         self._slow_provenance: provenance.SlowProvenance | None = None
         self._io_execution: Execution | None = None
+        self._io_execution_looked_up = False
 
     @classmethod
     def _wrap(cls, info: RunInfo, experiment: Experiment) -> ExperimentRun:
@@ -288,6 +289,7 @@ class ExperimentRun:
             ) from None
         run = cls._wrap(info, exp)
         run._slow_provenance = provenance.SlowProvenance(quick.get("git", {}).get("root"))
+        run._io_execution_looked_up = True  # a new run has none yet
         return run
 
     @classmethod
@@ -383,7 +385,7 @@ class ExperimentRun:
 
     def _find_run_execution(self) -> Execution | None:
         """The execution carrying this run's log_input/log_output events, if any yet."""
-        if self._io_execution is None:
+        if self._io_execution is None and not self._io_execution_looked_up:
             found = Execution.list(
                 filter=(
                     f'schema_title="{RUN_EXECUTION_SCHEMA}" '
@@ -393,6 +395,7 @@ class ExperimentRun:
                 **self._scope(),
             )
             self._io_execution = found[0] if found else None
+            self._io_execution_looked_up = True
         return self._io_execution
 
     def _run_execution(self) -> Execution:
@@ -475,19 +478,29 @@ class ExperimentRun:
         self._info = _store().update_run(self.resource_name, state=state)
 
     def end_run(self, *, state: ExecutionState = ExecutionState.COMPLETE) -> None:
-        """Set the final state, the run execution's state and the slow provenance facts."""
-        extra: dict[str, Any] = {}
-        if self._slow_provenance is not None:
-            slow = self._slow_provenance.result()
-            self._slow_provenance = None
-            if "git_dirty" in slow and "git" in self._info.provenance:
-                extra["git"] = {**self._info.provenance["git"], "dirty": slow["git_dirty"]}
-            if "packages" in slow:
-                extra["packages"] = slow["packages"]
-        self._info = _store().update_run(self.resource_name, state=state, provenance=extra)
+        """Set the final state (also on the run's execution) and record the provenance
+        facts worked out meanwhile (later, in the background, if they are not ready)."""
+        slow, self._slow_provenance = self._slow_provenance, None
+        facts = slow.ready() if slow is not None else None
+        self._info = _store().update_run(
+            self.resource_name, state=state, provenance=self._slow_facts(facts or {})
+        )
+        if slow is not None and facts is None:
+            slow.deliver_later(self._record_slow_provenance)
         execution = self._find_run_execution()
         if execution is not None and execution.state is not state:
             execution.update(state=state)
+
+    def _slow_facts(self, slow: dict[str, Any]) -> dict[str, Any]:
+        facts: dict[str, Any] = {}
+        if "git_dirty" in slow and "git" in self._info.provenance:
+            facts["git"] = {**self._info.provenance["git"], "dirty": slow["git_dirty"]}
+        if "packages" in slow:
+            facts["packages"] = slow["packages"]
+        return facts
+
+    def _record_slow_provenance(self, slow: dict[str, Any]) -> None:
+        _store().update_run(self.resource_name, provenance=self._slow_facts(slow))
 
     def delete(self, *, delete_backing_tensorboard_run: bool = False) -> None:
         Context._wrap(self._info.context).delete()

@@ -4,23 +4,27 @@ Capture has two parts so a run never waits for it: `capture_quick()` reads only 
 facts (Python, platform, host, user, command line, and the git commit and branch straight
 from the `.git` folder, no subprocess); `SlowProvenance` works out in a background thread
 what costs tens of milliseconds (whether the work tree is dirty, the versions of the
-imported packages) and the run records it when it ends.
+imported packages) and the run records it when it ends, or as soon as it is ready after.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
 import getpass
 import importlib.metadata
+import logging
 import os
 import platform
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def _git_dir(start: Path) -> Path | None:
@@ -98,26 +102,47 @@ def capture_quick() -> dict[str, Any]:
     return provenance
 
 
-def _git_dirty(root: str) -> bool | None:
+def _start_git_status(root: str) -> subprocess.Popen[str] | None:
+    """`git status` for the dirty flag, started now and read when the run ends."""
     try:
-        result = subprocess.run(
+        return subprocess.Popen(
             ["git", "status", "--porcelain", "--untracked-files=no"],
             cwd=root,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             text=True,
-            timeout=10,
-            check=False,
         )
-    except (OSError, subprocess.SubprocessError):
+    except OSError:
         return None
-    return bool(result.stdout.strip()) if result.returncode == 0 else None
 
 
-@functools.cache
-def _distributions_of_modules() -> Mapping[str, list[str]]:
-    """Top-level module -> distributions providing it. Scanning every installed
-    distribution takes a few hundred milliseconds, so it is done once per process."""
-    return importlib.metadata.packages_distributions()
+def _git_dirty(process: subprocess.Popen[str], timeout: float | None) -> bool | None:
+    try:
+        out, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return bool(out.strip()) if process.returncode == 0 else None
+
+
+_scan_done = threading.Event()
+_scan_started = threading.Lock()
+_scan: dict[str, Mapping[str, list[str]]] = {}
+
+
+def _scan_distributions() -> None:
+    try:
+        _scan["modules"] = importlib.metadata.packages_distributions()
+    finally:
+        _scan_done.set()
+
+
+def _start_scan() -> None:
+    """Map modules to distributions once per process, in the background (it takes a
+    hundred milliseconds or more)."""
+    if _scan_started.acquire(blocking=False):
+        threading.Thread(target=_scan_distributions, name="mlineage-packages", daemon=True).start()
 
 
 @functools.cache
@@ -129,9 +154,12 @@ def _version(distribution: str) -> str | None:
 
 
 def imported_packages() -> dict[str, str]:
-    """Versions of the installed distributions whose modules this process has imported."""
+    """Versions of the installed distributions whose modules this process has imported
+    (waits for the once-per-process scan of installed distributions)."""
+    _start_scan()
+    _scan_done.wait()
     top_level = {name.partition(".")[0] for name in list(sys.modules)}
-    mapping = _distributions_of_modules()
+    mapping = _scan.get("modules", {})
     versions: dict[str, str] = {}
     for module in sorted(top_level & mapping.keys()):
         for distribution in mapping[module]:
@@ -141,24 +169,59 @@ def imported_packages() -> dict[str, str]:
     return dict(sorted(versions.items()))
 
 
+Callback = Callable[[dict[str, Any]], None]
+_unfinished: set[threading.Thread] = set()
+_unfinished_lock = threading.Lock()
+
+
 class SlowProvenance:
-    """Computes the expensive facts in a daemon thread; `result()` waits a bounded time."""
+    """The facts that take tens of milliseconds: the dirty flag (a `git status` started
+    with the run) and the imported packages' versions (a scan done once per process).
+
+    When the run ends, `ready()` gives them without waiting if they are done, which is
+    the usual case; otherwise `deliver_later(callback)` records them from a thread as soon
+    as they are, and the interpreter waits for that at exit. A run never waits for them.
+    """
 
     def __init__(self, git_root: str | None) -> None:
-        self._git_root = git_root
-        self._result: dict[str, Any] = {}
-        self._thread = threading.Thread(target=self._run, name="mlineage-provenance", daemon=True)
-        self._thread.start()
+        self._git = _start_git_status(git_root) if git_root else None
+        _start_scan()
 
-    def _run(self) -> None:
+    def ready(self) -> dict[str, Any] | None:
+        if not _scan_done.is_set() or (self._git is not None and self._git.poll() is None):
+            return None
+        return self._collect(timeout=None)
+
+    def _collect(self, timeout: float | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        if self._git_root:
-            dirty = _git_dirty(self._git_root)
+        if self._git is not None:
+            dirty = _git_dirty(self._git, timeout)
             if dirty is not None:
                 result["git_dirty"] = dirty
         result["packages"] = imported_packages()
-        self._result = result
+        return result
 
-    def result(self, timeout: float = 5.0) -> dict[str, Any]:
-        self._thread.join(timeout)
-        return dict(self._result)
+    def deliver_later(self, callback: Callback) -> None:
+        def work() -> None:
+            try:
+                callback(self._collect(timeout=60))
+            except Exception:  # a background write must never crash the interpreter
+                logger.warning("mlineage could not record run provenance", exc_info=True)
+            finally:
+                with _unfinished_lock:
+                    _unfinished.discard(thread)
+
+        thread = threading.Thread(target=work, name="mlineage-provenance", daemon=True)
+        with _unfinished_lock:
+            _unfinished.add(thread)
+        thread.start()
+
+
+@atexit.register
+def wait_for_pending(timeout: float = 10.0) -> None:
+    """Wait until provenance still being worked out in the background has been recorded
+    (the interpreter does this at exit)."""
+    with _unfinished_lock:
+        pending = list(_unfinished)
+    for thread in pending:
+        thread.join(timeout)
