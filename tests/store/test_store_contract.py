@@ -216,3 +216,35 @@ def test_time_series_points_in_bulk(store: SqlStore, parent: StoreName) -> None:
     assert store.write_time_series(run.context.name, {"loss": 0.0}) == 1001
     with pytest.raises(InvalidArgumentError, match="step"):
         store.write_time_series(run.context.name, {"loss": 0.0}, step=-1)
+
+
+@pytest.mark.parametrize("max_hops", [None, 1, 2, 7])
+def test_lineage_ends_on_cycles(store: SqlStore, parent: StoreName, max_hops: int | None) -> None:
+    """An execution that updates a model in place (input and output at once), and a loop
+    over two executions, must not make a lineage query run forever."""
+    model = store.create(parent, Artifact(display_name="model"))
+    other = store.create(parent, Artifact(display_name="other"))
+    tune = store.create(parent, Execution(display_name="tune"))
+    store.add_execution_events(
+        tune.name,
+        [Event(model.name, type=EventType.INPUT), Event(model.name, type=EventType.OUTPUT)],
+    )
+    forth = store.create(parent, Execution(display_name="forth"))
+    back = store.create(parent, Execution(display_name="back"))
+    store.add_execution_events(
+        forth.name,
+        [Event(model.name, type=EventType.INPUT), Event(other.name, type=EventType.OUTPUT)],
+    )
+    store.add_execution_events(
+        back.name,
+        [Event(other.name, type=EventType.INPUT), Event(model.name, type=EventType.OUTPUT)],
+    )
+    for direction in ("upstream", "downstream", "both"):
+        graph = store.query_artifact_lineage_subgraph(
+            model.name,
+            max_hops=max_hops,
+            direction=direction,  # type: ignore[arg-type]
+        )
+        names = {a.display_name for a in graph.artifacts}
+        assert names == ({"model"} if max_hops == 1 else {"model", "other"})
+        assert {e.display_name for e in graph.executions} >= {"tune"}

@@ -31,6 +31,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_RETRY_SECONDS = 120.0
 _SYNCHRONOUS_MODES = {"off", "normal", "full", "extra"}
 _RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+UNCOMMITTED_STORES = "mlineage_uncommitted_stores"
+"""`connection.info` key for ids a transaction must not cache (see store.scope)."""
 
 
 def database_url(store: str) -> sa.URL:
@@ -132,11 +134,12 @@ class Database:
         while True:
             try:
                 options = {"mlineage_write": True}
-                with (
-                    self.engine.connect().execution_options(**options) as connection,
-                    connection.begin(),
-                ):
-                    return work(connection)
+                with self.engine.connect().execution_options(**options) as connection:
+                    try:
+                        with connection.begin():
+                            return work(connection)
+                    finally:
+                        connection.info.pop(UNCOMMITTED_STORES, None)
             except BaseException as exc:
                 if self._on_rollback is not None:
                     self._on_rollback()

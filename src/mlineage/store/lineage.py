@@ -210,20 +210,38 @@ def _walk(
     toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
     first = events_t.alias("first_hop")
     second = events_t.alias("second_hop")
-    walk = sa.select(sa.literal(start).label("id"), sa.literal(0).label("depth")).cte(
-        "walk", recursive=True
-    )
-    step = (
-        sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
-        .select_from(walk)
-        .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
-        .join(second, sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away))
-    )
-    if max_hops is not None:
-        step = step.where(walk.c.depth + 2 <= max_hops)
-    walk = walk.union(step)
-    reached = sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
-    artifacts = dict(connection.execute(reached).all())
+    if max_hops is None:
+        # The transitive closure: rows are bare ids, so UNION ends the walk on a cycle.
+        closure = sa.select(sa.literal(start).label("id")).cte("walk", recursive=True)
+        closure = closure.union(
+            sa.select(second.c.artifact_id)
+            .select_from(closure)
+            .join(first, sa.and_(first.c.artifact_id == closure.c.id, first.c.type == toward))
+            .join(
+                second,
+                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
+            )
+        )
+        reached = sa.select(closure.c.id, sa.literal(0)).limit(limit + 1)
+    else:
+        # Bounded by max_hops, so (id, depth) rows end on cycles too.
+        walk = sa.select(sa.literal(start).label("id"), sa.literal(0).label("depth")).cte(
+            "walk", recursive=True
+        )
+        walk = walk.union(
+            sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
+            .select_from(walk)
+            .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
+            .join(
+                second,
+                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
+            )
+            .where(walk.c.depth + 2 <= max_hops)
+        )
+        reached = (
+            sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
+        )
+    artifacts: dict[int, int] = dict(connection.execute(reached).all())
     truncated = len(artifacts) > limit
     if truncated:
         artifacts = dict(list(artifacts.items())[:limit])

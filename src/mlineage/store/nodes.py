@@ -365,4 +365,13 @@ def delete(
                 f"{spec.cls.__name__} {ref.name} is referenced by {count} lineage event(s) and "
                 "cannot be deleted: lineage must never point at nothing"
             )
+    if spec.kind == "contexts":
+        runs = connection.execute(
+            sa.select(sa.func.count()).where(schema.runs.c.experiment_id == ref.id)
+        ).scalar_one()
+        if runs:
+            raise FailedPreconditionError(
+                f"Context {ref.name} is the experiment of {runs} run(s): delete them first "
+                "(Experiment.delete() does)"
+            )
     connection.execute(table.delete().where(table.c.id == ref.id))

@@ -168,7 +168,8 @@ runs = Table(
     "runs",
     metadata,
     _ref("context_id", "contexts.id", primary=True),
-    _ref("experiment_id", "contexts.id", nullable=True),
+    # An experiment cannot be deleted while it has runs (see nodes.delete).
+    _ref("experiment_id", "contexts.id", nullable=True, cascade=False),
     Column("run_type", String(64), nullable=False),
     Column("state", String(32), nullable=False),
     Column("provenance", Json, nullable=False),

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 
 from mlineage.errors import NotFoundError
 from mlineage.store import schema
+from mlineage.store.engine import UNCOMMITTED_STORES
 from mlineage.types import ResourceKind, ResourceName, StoreName
 
 NODE_TABLES: dict[str, sa.Table] = {
@@ -60,13 +61,16 @@ def nodes_lookup(kind: str) -> sa.Select[Any]:
     )
 
 
-class StoreIds:
-    """Caches of row ids: metadata stores by name (store rows are never deleted) and runs
-    by name for the logging hot path (see `runs.run_pk`).
+def mark_uncommitted(connection: Connection, store: StoreName) -> None:
+    """Note a store inserted by this transaction: it is not cached, as the transaction may
+    yet roll back (`Database.write` forgets the note when the transaction ends)."""
+    connection.info.setdefault(UNCOMMITTED_STORES, set()).add(store)
 
-    An id seen inside a write transaction that later rolls back may not exist, so the store
-    calls `clear()` whenever a write transaction fails.
-    """
+
+class StoreIds:
+    """Caches of committed row ids: metadata stores by name (store rows are never deleted)
+    and runs by name for the logging hot path (see `runs.run_pk`). The store clears them
+    when a write fails, in case a cached run was deleted meanwhile."""
 
     def __init__(self) -> None:
         self._stores: dict[StoreName, int] = {}
@@ -84,7 +88,7 @@ class StoreIds:
             _STORE_LOOKUP,
             {"project": store.project, "location": store.location, "store": store.store},
         ).scalar()
-        if pk is not None:
+        if pk is not None and store not in connection.info.get(UNCOMMITTED_STORES, ()):
             self._stores[store] = pk
         return pk
 

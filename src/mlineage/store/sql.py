@@ -18,7 +18,7 @@ from mlineage.errors import NotFoundError
 from mlineage.store import codec, graph, lineage, migrate, nodes, pagination, runs, schema, schemas
 from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
 from mlineage.store.engine import Database, create_engine
-from mlineage.store.scope import StoreIds
+from mlineage.store.scope import StoreIds, mark_uncommitted
 from mlineage.types import (
     Artifact,
     Context,
@@ -107,6 +107,7 @@ class SqlStore:
         if not create:
             raise NotFoundError(f"MetadataStore {store} not found")
         now = codec.now_micros()
+        mark_uncommitted(connection, store)
         connection.execute(
             schema.metadata_stores.insert().values(
                 project=store.project,

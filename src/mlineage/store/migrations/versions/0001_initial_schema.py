@@ -351,7 +351,7 @@ def upgrade() -> None:
             ["experiment_id"],
             ["contexts.id"],
             name=op.f("fk_runs_experiment_id_contexts"),
-            ondelete="CASCADE",
+            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("context_id", name=op.f("pk_runs")),
     )
