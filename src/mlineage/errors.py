@@ -2,6 +2,7 @@
 
     MlineageError                 code        meaning
     ├── InvalidArgumentError      INVALID_ARGUMENT     bad input; names the field and the rule
+    │   └── InvalidTypeError                           ... a value of the wrong type
     ├── NotFoundError             NOT_FOUND            no resource with that name
     ├── AlreadyExistsError        ALREADY_EXISTS       the id is taken
     ├── FailedPreconditionError   FAILED_PRECONDITION  the request is valid but the state forbids it
@@ -10,8 +11,9 @@
     ├── UnauthenticatedError      UNAUTHENTICATED      no valid credentials
     └── UnavailableError          UNAVAILABLE          the store cannot be reached right now
 
-`ValueError`/`TypeError`/`KeyError` are bases where Python code expects them, so
-`except ValueError` keeps working for callers written against the Vertex SDK.
+Python's own exceptions are bases where code written against the Vertex SDK expects them:
+InvalidArgumentError is a ValueError, InvalidTypeError also a TypeError, NotFoundError a
+LookupError. The SDK adds a few more such pairings (see `mlineage.sdk.exceptions`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "AlreadyExistsError",
     "FailedPreconditionError",
     "InvalidArgumentError",
+    "InvalidTypeError",
     "MlineageError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -51,6 +54,10 @@ class InvalidArgumentError(MlineageError, ValueError):
         super().__init__(f"{field}: {rule}")
         self.field = field
         self.rule = rule
+
+
+class InvalidTypeError(InvalidArgumentError, TypeError):
+    """A value has the wrong type (a TypeError too, as Python code expects)."""
 
 
 class NotFoundError(MlineageError, LookupError):

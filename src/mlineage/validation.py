@@ -19,7 +19,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from mlineage.errors import InvalidArgumentError
+from mlineage.errors import InvalidArgumentError, InvalidTypeError
 
 MAX_METADATA_BYTES = 200 * 1024
 MAX_KEY_LENGTH = 250
@@ -35,7 +35,7 @@ def encode_metadata(metadata: Any, field_name: str = "metadata") -> str:
     if metadata is None:
         return "{}"
     if not isinstance(metadata, Mapping):
-        raise InvalidArgumentError(
+        raise InvalidTypeError(
             field_name, f"must be a JSON object (dict), got {type(metadata).__name__}"
         )
     try:
@@ -64,7 +64,7 @@ def check_labels(labels: Any, field_name: str = "labels") -> dict[str, str]:
     if labels is None:
         return {}
     if not isinstance(labels, Mapping):
-        raise InvalidArgumentError(field_name, f"must be a dict, got {type(labels).__name__}")
+        raise InvalidTypeError(field_name, f"must be a dict, got {type(labels).__name__}")
     for key, value in labels.items():
         if not isinstance(key, str) or not key or len(key) > 63:
             raise InvalidArgumentError(field_name, f"key {key!r} must be a string of 1-63 chars")
@@ -79,7 +79,7 @@ def check_text(value: Any, field_name: str, max_length: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidArgumentError(field_name, f"must be a string, got {type(value).__name__}")
+        raise InvalidTypeError(field_name, f"must be a string, got {type(value).__name__}")
     if len(value) > max_length:
         raise InvalidArgumentError(
             field_name, f"is {len(value)} characters; the limit is {max_length}"
@@ -89,7 +89,7 @@ def check_text(value: Any, field_name: str, max_length: int) -> str:
 
 def check_key(key: Any, field_name: str) -> str:
     if not isinstance(key, str):
-        raise InvalidArgumentError(field_name, f"key must be a string, got {type(key).__name__}")
+        raise InvalidTypeError(field_name, f"key must be a string, got {type(key).__name__}")
     if not key:
         raise InvalidArgumentError(field_name, "key must not be empty")
     if len(key) > MAX_KEY_LENGTH:
@@ -103,7 +103,7 @@ def check_key(key: Any, field_name: str) -> str:
 def check_params(params: Any) -> dict[str, ParamValue]:
     """Validate a dict of run parameters; numpy scalars become the Python type they stand for."""
     if not isinstance(params, Mapping):
-        raise InvalidArgumentError("params", f"must be a dict, got {type(params).__name__}")
+        raise InvalidTypeError("params", f"must be a dict, got {type(params).__name__}")
     result: dict[str, ParamValue] = {}
     for key, value in params.items():
         check_key(key, "params")
@@ -114,7 +114,7 @@ def check_params(params: Any) -> dict[str, ParamValue]:
         elif isinstance(value, numbers.Real):
             result[key] = float(value)
         else:
-            raise InvalidArgumentError(
+            raise InvalidTypeError(
                 f"params.{key}",
                 f"must be str, int, float or bool, got {type(value).__name__}",
             )
@@ -132,12 +132,12 @@ def check_metrics(metrics: Any, field_name: str = "metrics") -> dict[str, float]
     Ints beyond the float range are refused; NaN and infinities are kept.
     """
     if not isinstance(metrics, Mapping):
-        raise InvalidArgumentError(field_name, f"must be a dict, got {type(metrics).__name__}")
+        raise InvalidTypeError(field_name, f"must be a dict, got {type(metrics).__name__}")
     result: dict[str, float] = {}
     for key, value in metrics.items():
         check_key(key, field_name)
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise InvalidArgumentError(
+            raise InvalidTypeError(
                 f"{field_name}.{key}", f"must be an int or float, got {type(value).__name__}"
             )
         try:
@@ -150,8 +150,9 @@ def check_metrics(metrics: Any, field_name: str = "metrics") -> dict[str, float]
 
 
 def check_step(step: Any) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
-        raise InvalidArgumentError("step", f"must be an int, got {type(step).__name__}")
-    if not 0 <= step < 2**63:
-        raise InvalidArgumentError("step", f"must be between 0 and 2**63-1, got {step}")
-    return step
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+        raise InvalidTypeError("step", f"must be an int, got {type(step).__name__}")
+    value = int(step)
+    if not 0 <= value < 2**63:
+        raise InvalidArgumentError("step", f"must be between 0 and 2**63-1, got {value}")
+    return value

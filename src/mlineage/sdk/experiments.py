@@ -22,6 +22,7 @@ from mlineage import types
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.sdk import provenance
 from mlineage.sdk.config import settings
+from mlineage.sdk.exceptions import RunAlreadyExistsError
 from mlineage.sdk.resources import Artifact, Context, Execution, Scope
 from mlineage.store import MetadataStore, RunInfo
 from mlineage.types import ExecutionState, StoreName, validate_resource_id
@@ -243,6 +244,8 @@ class ExperimentRun:
         self._init(info, exp)
 
     def _init(self, info: RunInfo, experiment: Experiment) -> None:
+        # The store this run lives in, even if init(store=...) changes the default later.
+        self._store = settings.store()
         self._info = info
         self._experiment = experiment
         self._slow_provenance: provenance.SlowProvenance | None = None
@@ -283,7 +286,7 @@ class ExperimentRun:
                 provenance=quick,
             )
         except AlreadyExistsError:
-            raise AlreadyExistsError(
+            raise RunAlreadyExistsError(
                 f"Run {run_name} already exists in experiment {exp.name}; "
                 "use start_run(..., resume=True) to continue it"
             ) from None
@@ -349,16 +352,16 @@ class ExperimentRun:
 
     # -- logging --------------------------------------------------------------------------
     def log_params(self, params: dict[str, ParamValue]) -> None:
-        _store().log_params(self.resource_name, params)
+        self._store.log_params(self.resource_name, params)
 
     def log_metrics(self, metrics: dict[str, float]) -> None:
-        _store().log_metrics(self.resource_name, metrics)
+        self._store.log_metrics(self.resource_name, metrics)
 
     def log_time_series_metrics(
         self, metrics: dict[str, float], step: int | None = None, wall_time: Any = None
     ) -> int:
         """Append one point per metric; `step` defaults to the last step + 1. Returns the step."""
-        return _store().write_time_series(
+        return self._store.write_time_series(
             self.resource_name, metrics, step=step, wall_time=_wall_time(wall_time)
         )
 
@@ -401,7 +404,7 @@ class ExperimentRun:
     def _run_execution(self) -> Execution:
         execution = self._find_run_execution()
         if execution is None:
-            created, _ = _store().record_execution(
+            created, _ = self._store.record_execution(
                 types.ResourceName.parse(self.resource_name).parent,
                 types.Execution(
                     schema_title=RUN_EXECUTION_SCHEMA,
@@ -429,14 +432,14 @@ class ExperimentRun:
 
     # -- reading --------------------------------------------------------------------------
     def get_params(self) -> dict[str, ParamValue]:
-        return _store().get_params(self.resource_name)
+        return self._store.get_params(self.resource_name)
 
     def get_metrics(self) -> dict[str, float]:
-        return _store().get_metrics(self.resource_name)
+        return self._store.get_metrics(self.resource_name)
 
     def get_time_series_data_frame(self) -> pd.DataFrame:
         """Columns step, wall_time and one per metric; one row per step."""
-        points = _store().read_time_series(self.resource_name)
+        points = self._store.read_time_series(self.resource_name)
         if not points:
             return pd.DataFrame(columns=["step", "wall_time"])
         long = pd.DataFrame(
@@ -475,14 +478,14 @@ class ExperimentRun:
     def update_state(self, state: ExecutionState) -> None:
         if not isinstance(state, ExecutionState):
             raise InvalidArgumentError("state", f"must be an Execution.State, got {state!r}")
-        self._info = _store().update_run(self.resource_name, state=state)
+        self._info = self._store.update_run(self.resource_name, state=state)
 
     def end_run(self, *, state: ExecutionState = ExecutionState.COMPLETE) -> None:
         """Set the final state (also on the run's execution) and record the provenance
         facts worked out meanwhile (later, in the background, if they are not ready)."""
         slow, self._slow_provenance = self._slow_provenance, None
         facts = slow.ready() if slow is not None else None
-        self._info = _store().update_run(
+        self._info = self._store.update_run(
             self.resource_name, state=state, provenance=self._slow_facts(facts or {})
         )
         if slow is not None and facts is None:
@@ -500,7 +503,7 @@ class ExperimentRun:
         return facts
 
     def _record_slow_provenance(self, slow: dict[str, Any]) -> None:
-        _store().update_run(self.resource_name, provenance=self._slow_facts(slow))
+        self._store.update_run(self.resource_name, provenance=self._slow_facts(slow))
 
     def delete(self, *, delete_backing_tensorboard_run: bool = False) -> None:
         Context._wrap(self._info.context).delete()

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar
 from mlineage import types
 from mlineage.errors import InvalidArgumentError, NotFoundError
 from mlineage.sdk.config import settings
+from mlineage.sdk.exceptions import NoArtifactWithUriError
 from mlineage.store import MetadataStore
 from mlineage.types import ArtifactState, Event, EventType, ExecutionState, LineageGraph, StoreName
 
@@ -30,10 +31,6 @@ class Scope(TypedDict):
     metadata_store_id: str
     project: str
     location: str
-
-
-class NoArtifactWithUriError(NotFoundError, ValueError):
-    """`Artifact.get_with_uri` found nothing (a ValueError, as in the Vertex SDK)."""
 
 
 class _HybridMethod:

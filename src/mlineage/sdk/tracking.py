@@ -8,7 +8,8 @@ from typing import Any
 import pandas as pd
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from mlineage.sdk.config import DEFAULT_EXPERIMENT, settings
+from mlineage.sdk.config import settings
+from mlineage.sdk.exceptions import NoActiveRunError
 from mlineage.sdk.experiments import Experiment, ExperimentRun
 from mlineage.sdk.resources import Artifact, Execution
 from mlineage.types import ExecutionState
@@ -58,8 +59,8 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
     With no experiment set, the run joins the experiment `default`. Usable as a context
     manager: the run ends COMPLETE, or FAILED when the block raises.
     """
-    if settings.experiment is None:
-        Experiment.get_or_create(DEFAULT_EXPERIMENT)
+    if settings.current_run is not None:  # as Vertex does: a new run ends the active one
+        end_run()
     if resume:
         current = ExperimentRun(run)
         current.update_state(ExecutionState.RUNNING)
@@ -71,7 +72,7 @@ def start_run(run: str, *, tensorboard: Any = None, resume: bool = False) -> Exp
 
 def _current_run() -> ExperimentRun:
     if settings.current_run is None:
-        raise FailedPreconditionError("no run is active: call start_run() first")
+        raise NoActiveRunError("no run is active: call start_run() first")
     return settings.current_run
 
 

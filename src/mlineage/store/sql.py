@@ -351,7 +351,7 @@ class SqlStore:
     ) -> int:
         checked = check_metrics(metrics)
         if step is not None:
-            check_step(step)
+            step = check_step(step)
         return self._run_write(
             lambda c: runs.write_time_series(c, self._stores, run, checked, step, wall_time)
         )
