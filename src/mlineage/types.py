@@ -92,6 +92,9 @@ class SchemaType(enum.Enum):
     CONTEXT_TYPE = 3
 
 
+_SEGMENT_RE = re.compile(rf"^{_SEGMENT}$")
+
+
 @dataclass(frozen=True, slots=True)
 class StoreName:
     """`projects/{project}/locations/{location}/metadataStores/{store}`."""
@@ -99,6 +102,19 @@ class StoreName:
     project: str
     location: str
     store: str = "default"
+
+    def __post_init__(self) -> None:
+        for field_name, value in (
+            ("project", self.project),
+            ("location", self.location),
+            ("metadata_store_id", self.store),
+        ):
+            if not isinstance(value, str) or not _SEGMENT_RE.match(value) or len(value) > 128:
+                raise InvalidArgumentError(
+                    field_name,
+                    f"{value!r} must be 1-128 letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit",
+                )
 
     @classmethod
     def parse(cls, name: str) -> StoreName:

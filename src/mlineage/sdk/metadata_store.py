@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from mlineage.sdk.config import settings
-from mlineage.types import MetadataStoreInfo
+from mlineage.types import MetadataStoreInfo, StoreName
 
 
 class MetadataStore:
@@ -20,8 +20,10 @@ class MetadataStore:
         location: str | None = None,
         credentials: Any = None,
     ) -> None:
-        store_id = metadata_store_name.rsplit("/", 1)[-1]
-        name = settings.store_name(store_id, project, location)
+        if "/" in metadata_store_name:
+            name = StoreName.parse(metadata_store_name)
+        else:
+            name = settings.store_name(metadata_store_name, project, location)
         self._info: MetadataStoreInfo = settings.store().get_or_create_metadata_store(name)
 
     @property

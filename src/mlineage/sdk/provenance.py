@@ -10,7 +10,6 @@ imported packages) and the run records it when it ends, or as soon as it is read
 from __future__ import annotations
 
 import atexit
-import functools
 import getpass
 import importlib.metadata
 import logging
@@ -20,29 +19,29 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
-def _git_dir(start: Path) -> Path | None:
+def _git_dir(start: Path) -> tuple[Path, Path] | None:
+    """The work tree root and the git folder of the repository around `start`."""
     for folder in (start, *start.parents):
         candidate = folder / ".git"
         if candidate.is_dir():
-            return candidate
+            return folder, candidate
         if candidate.is_file():  # a worktree or submodule: "gitdir: <path>"
             text = candidate.read_text().strip()
             if text.startswith("gitdir:"):
-                return (folder / text.split(":", 1)[1].strip()).resolve()
+                return folder, (folder / text.split(":", 1)[1].strip()).resolve()
     return None
 
 
 def _read_ref(git_dir: Path, ref: str) -> str | None:
-    loose = git_dir / ref
-    if loose.is_file():
-        return loose.read_text().strip()
+    """The commit `ref` points at: a loose ref file, else a line of packed-refs, looked
+    up in the git folder and (for worktrees) in the common folder."""
     common = git_dir / "commondir"
     roots = [git_dir] + (
         [(git_dir / common.read_text().strip()).resolve()] if common.is_file() else []
@@ -60,14 +59,15 @@ def _read_ref(git_dir: Path, ref: str) -> str | None:
 
 def git_head(start: Path) -> dict[str, Any]:
     """Commit, branch and repository root of the work tree around `start`, read from files."""
-    git_dir = _git_dir(start)
-    if git_dir is None:
+    found = _git_dir(start)
+    if found is None:
         return {}
+    root, git_dir = found
     try:
         head = (git_dir / "HEAD").read_text().strip()
     except OSError:
         return {}
-    info: dict[str, Any] = {"root": str(git_dir.parent)}
+    info: dict[str, Any] = {"root": str(root)}
     if head.startswith("ref:"):
         ref = head.split(":", 1)[1].strip()
         info["branch"] = ref.removeprefix("refs/heads/")
@@ -106,7 +106,8 @@ def _start_git_status(root: str) -> subprocess.Popen[str] | None:
     """`git status` for the dirty flag, started now and read when the run ends."""
     try:
         return subprocess.Popen(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # --no-optional-locks: never take index.lock from under the user's own git
+            ["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
             cwd=root,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -128,44 +129,39 @@ def _git_dirty(process: subprocess.Popen[str], timeout: float | None) -> bool | 
 
 _scan_done = threading.Event()
 _scan_started = threading.Lock()
-_scan: dict[str, Mapping[str, list[str]]] = {}
+_module_versions: dict[str, dict[str, str]] = {}
+"""Top-level module -> {distribution: version}, filled once per process by the scan."""
 
 
 def _scan_distributions() -> None:
     try:
-        _scan["modules"] = importlib.metadata.packages_distributions()
+        for module, distributions in importlib.metadata.packages_distributions().items():
+            versions = {}
+            for distribution in distributions:
+                try:
+                    versions[distribution] = importlib.metadata.version(distribution)
+                except importlib.metadata.PackageNotFoundError:
+                    continue
+            _module_versions[module] = versions
     finally:
         _scan_done.set()
 
 
 def _start_scan() -> None:
-    """Map modules to distributions once per process, in the background (it takes a
+    """Scan the installed distributions once per process, in the background (it takes a
     hundred milliseconds or more)."""
     if _scan_started.acquire(blocking=False):
         threading.Thread(target=_scan_distributions, name="mlineage-packages", daemon=True).start()
 
 
-@functools.cache
-def _version(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def imported_packages() -> dict[str, str]:
     """Versions of the installed distributions whose modules this process has imported
-    (waits for the once-per-process scan of installed distributions)."""
+    (waits for the once-per-process scan; a dictionary lookup once it is done)."""
     _start_scan()
     _scan_done.wait()
-    top_level = {name.partition(".")[0] for name in list(sys.modules)}
-    mapping = _scan.get("modules", {})
     versions: dict[str, str] = {}
-    for module in sorted(top_level & mapping.keys()):
-        for distribution in mapping[module]:
-            version = _version(distribution)
-            if version is not None:
-                versions[distribution] = version
+    for module in {name.partition(".")[0] for name in list(sys.modules)}:
+        versions.update(_module_versions.get(module, {}))
     return dict(sorted(versions.items()))
 
 

@@ -12,7 +12,7 @@ from mlineage.sdk.config import settings
 from mlineage.sdk.exceptions import NoActiveRunError
 from mlineage.sdk.experiments import Experiment, ExperimentRun
 from mlineage.sdk.resources import Artifact, Execution
-from mlineage.types import ExecutionState
+from mlineage.types import ExecutionState, StoreName
 from mlineage.validation import ParamValue
 
 
@@ -36,6 +36,8 @@ def init(
         if not isinstance(store, str) or not store:
             raise InvalidArgumentError("store", "must be a non-empty path or URL")
         settings.store_url = store
+    if project is not None or location is not None:
+        StoreName(project or settings.resolved_project, location or settings.resolved_location)
     if project is not None:
         settings.project = project
     if location is not None:
