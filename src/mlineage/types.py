@@ -32,19 +32,12 @@ __all__ = [
     "Resource",
     "ResourceKind",
     "ResourceName",
-    "RunState",
     "SchemaType",
     "StoreName",
     "TimeSeriesPoint",
 ]
 
 ResourceKind = Literal["artifacts", "executions", "contexts", "metadataSchemas"]
-RESOURCE_KINDS: tuple[ResourceKind, ...] = (
-    "artifacts",
-    "executions",
-    "contexts",
-    "metadataSchemas",
-)
 
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _STORE_RE = re.compile(
@@ -73,10 +66,6 @@ class ExecutionState(enum.Enum):
     FAILED = 4
     CACHED = 5
     CANCELLED = 6
-
-
-RunState = ExecutionState
-"""Experiment runs use the execution states, as in Vertex."""
 
 
 class EventType(enum.Enum):

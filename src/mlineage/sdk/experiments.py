@@ -192,11 +192,7 @@ class Experiment:
         return frame[ordered]
 
     def get_runs(self) -> builtins.list[ExperimentRun]:
-        runs = Context.list(
-            filter=f'schema_title="{RUN_SCHEMA}" AND parent_contexts:"{self.resource_name}"',
-            **self._context._scope(),
-        )
-        return [ExperimentRun._wrap(_store().get_run(r.resource_name), self) for r in runs]
+        return [ExperimentRun._wrap(info, self) for info in _store().list_runs(self.resource_name)]
 
     def delete(self, *, delete_backing_tensorboard_runs: bool = False) -> None:
         """Delete the experiment and its runs (their params, metrics and series)."""

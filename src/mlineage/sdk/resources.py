@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar
 
 from mlineage import types
-from mlineage.errors import InvalidArgumentError, NotFoundError
+from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.sdk.config import settings
 from mlineage.sdk.exceptions import NoArtifactWithUriError
 from mlineage.store import MetadataStore
@@ -131,6 +131,41 @@ class _Resource(Generic[N]):
             )
         except NotFoundError:
             return None
+
+    @classmethod
+    def get_or_create(
+        cls,
+        resource_id: str,
+        schema_title: str,
+        display_name: str | None = None,
+        schema_version: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        metadata_store_id: str = "default",
+        project: str | None = None,
+        location: str | None = None,
+        credentials: Any = None,
+    ) -> Self:
+        """The resource `resource_id`, created with these fields if it does not exist."""
+        found = cls.get(resource_id, metadata_store_id, project, location)
+        if found is not None:
+            return found
+        try:
+            return cls.create(  # type: ignore[attr-defined, no-any-return]
+                schema_title,
+                resource_id=resource_id,
+                display_name=display_name,
+                schema_version=schema_version,
+                description=description,
+                metadata=metadata,
+                metadata_store_id=metadata_store_id,
+                project=project,
+                location=location,
+            )
+        except AlreadyExistsError:  # another process created it meanwhile
+            return cls(
+                resource_id, metadata_store_id=metadata_store_id, project=project, location=location
+            )
 
     @classmethod
     def list(
@@ -315,35 +350,6 @@ class Artifact(_Resource[types.Artifact]):
         return cls._create(gca, resource_id, cls._parent(metadata_store_id, project, location))
 
     @classmethod
-    def get_or_create(
-        cls,
-        resource_id: str,
-        schema_title: str,
-        display_name: str | None = None,
-        schema_version: str | None = None,
-        description: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        metadata_store_id: str = "default",
-        project: str | None = None,
-        location: str | None = None,
-        credentials: Any = None,
-    ) -> Artifact:
-        found = cls.get(resource_id, metadata_store_id, project, location)
-        if found is not None:
-            return found
-        return cls.create(
-            schema_title,
-            resource_id=resource_id,
-            display_name=display_name,
-            schema_version=schema_version,
-            description=description,
-            metadata=metadata,
-            metadata_store_id=metadata_store_id,
-            project=project,
-            location=location,
-        )
-
-    @classmethod
     def get_with_uri(
         cls,
         uri: str,
@@ -460,35 +466,6 @@ class Execution(_Resource[types.Execution]):
         )
         return cls._create(gca, resource_id, cls._parent(metadata_store_id, project, location))
 
-    @classmethod
-    def get_or_create(
-        cls,
-        resource_id: str,
-        schema_title: str,
-        display_name: str | None = None,
-        schema_version: str | None = None,
-        description: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        metadata_store_id: str = "default",
-        project: str | None = None,
-        location: str | None = None,
-        credentials: Any = None,
-    ) -> Execution:
-        found = cls.get(resource_id, metadata_store_id, project, location)
-        if found is not None:
-            return found
-        return cls.create(
-            schema_title,
-            resource_id=resource_id,
-            display_name=display_name,
-            schema_version=schema_version,
-            description=description,
-            metadata=metadata,
-            metadata_store_id=metadata_store_id,
-            project=project,
-            location=location,
-        )
-
     @property
     def state(self) -> ExecutionState:
         return self._gca.state
@@ -507,10 +484,10 @@ class Execution(_Resource[types.Execution]):
 
     def _add_events(self, artifacts: Sequence[Any], event_type: EventType, field_name: str) -> None:
         names = _names(artifacts, "artifacts", field_name)
-        if self._run_context is not None:
-            self._store().add_context_artifacts_and_executions(self._run_context, artifacts=names)
         self._store().add_execution_events(
-            self.resource_name, [Event(artifact=n, type=event_type) for n in names]
+            self.resource_name,
+            [Event(artifact=n, type=event_type) for n in names],
+            contexts=[self._run_context] if self._run_context else [],
         )
 
     def assign_input_artifacts(self, artifacts: Sequence[Any]) -> None:
@@ -577,35 +554,6 @@ class Context(_Resource[types.Context]):
             labels=labels or {},
         )
         return cls._create(gca, resource_id, cls._parent(metadata_store_id, project, location))
-
-    @classmethod
-    def get_or_create(
-        cls,
-        resource_id: str,
-        schema_title: str = "system.Context",
-        display_name: str | None = None,
-        schema_version: str | None = None,
-        description: str | None = None,
-        metadata: dict[str, Any] | None = None,
-        metadata_store_id: str = "default",
-        project: str | None = None,
-        location: str | None = None,
-        credentials: Any = None,
-    ) -> Context:
-        found = cls.get(resource_id, metadata_store_id, project, location)
-        if found is not None:
-            return found
-        return cls.create(
-            schema_title,
-            resource_id=resource_id,
-            display_name=display_name,
-            schema_version=schema_version,
-            description=description,
-            metadata=metadata,
-            metadata_store_id=metadata_store_id,
-            project=project,
-            location=location,
-        )
 
     @property
     def parent_contexts(self) -> list[str]:

@@ -121,8 +121,11 @@ class MetadataStore(Protocol):
     def remove_context_children(self, context: str, children: Sequence[str]) -> None: ...
 
     # -- events and lineage -------------------------------------------------------------
-    def add_execution_events(self, execution: str, events: Sequence[Event]) -> None:
-        """Record INPUT/OUTPUT events; recording the same (artifact, type) again is a no-op."""
+    def add_execution_events(
+        self, execution: str, events: Sequence[Event], *, contexts: Sequence[str] = ()
+    ) -> None:
+        """Record INPUT/OUTPUT events; recording the same (artifact, type) again is a no-op.
+        The artifacts also join `contexts` (mlineage's addition), in the same transaction."""
         ...
 
     def record_execution(
@@ -180,6 +183,10 @@ class MetadataStore(Protocol):
         ...
 
     def get_run(self, run: str) -> RunInfo: ...
+
+    def list_runs(self, experiment: str) -> builtins.list[RunInfo]:
+        """The runs of an experiment, oldest first, in a fixed number of queries."""
+        ...
 
     def update_run(
         self,

@@ -75,10 +75,9 @@ def execution_from_row(row: Mapping[Any, Any], store: StoreName) -> Execution:
     return Execution(**_common(row, store, "executions"), state=ExecutionState[row["state"]])
 
 
-def context_from_row(
-    row: Mapping[Any, Any], store: StoreName, parents: list[str] | None = None
-) -> Context:
-    return Context(**_common(row, store, "contexts"), parent_contexts=parents or [])
+def context_from_row(row: Mapping[Any, Any], store: StoreName) -> Context:
+    """A context without its parents (`nodes.with_parents` fills them)."""
+    return Context(**_common(row, store, "contexts"))
 
 
 def event_from_row(row: Mapping[Any, Any], store: StoreName) -> Event:

@@ -122,7 +122,9 @@ class Database:
             with self.engine.connect() as connection:
                 yield connection
         except OperationalError as exc:
-            raise UnavailableError(f"the store cannot be read: {exc.orig}") from exc
+            if self._retryable(exc) or "unable to open" in str(exc.orig):
+                raise UnavailableError(f"the store cannot be read now: {exc.orig}") from exc
+            raise
 
     def write(self, work: Callable[[Connection], T]) -> T:
         """Run `work` in one write transaction, retrying it when the database is busy.

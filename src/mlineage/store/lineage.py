@@ -90,7 +90,11 @@ def _insert_events(
 
 
 def add_events(
-    connection: Connection, stores: StoreIds, execution: str, events: Sequence[Event]
+    connection: Connection,
+    stores: StoreIds,
+    execution: str,
+    events: Sequence[Event],
+    contexts: Sequence[str] = (),
 ) -> None:
     ref = resolve(connection, stores, execution, "executions")
     _check_events(events, execution)
@@ -98,6 +102,9 @@ def add_events(
         connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
     )
     _insert_events(connection, ref.id, events, artifact_pks)
+    if contexts:
+        context_pks = resolve_many(connection, stores, list(contexts), "contexts", ref.store_pk)
+        graph.link_members(connection, context_pks, artifact_pks, [])
 
 
 def record_execution(

@@ -235,10 +235,10 @@ def fetch(connection: Connection, stores: StoreIds, name: str, spec: Spec[Node])
     row = (
         connection.execute(sa.select(spec.table).where(spec.table.c.id == ref.id)).mappings().one()
     )
-    return _with_parents(connection, spec, [(ref.id, spec.from_row(row, ref.name.parent))])[0]
+    return with_parents(connection, spec, [(ref.id, spec.from_row(row, ref.name.parent))])[0]
 
 
-def _with_parents(
+def with_parents(
     connection: Connection, spec: Spec[Node], items: list[tuple[int, Node]]
 ) -> list[Node]:
     """Fill `parent_contexts` of contexts (one query for the whole list)."""
@@ -304,9 +304,7 @@ def list_page(
     rows = connection.execute(statement).mappings().all()
     more = limit is not None and len(rows) > limit
     rows = rows[:limit] if more else rows
-    items = _with_parents(
-        connection, spec, [(row["id"], spec.from_row(row, store)) for row in rows]
-    )
+    items = with_parents(connection, spec, [(row["id"], spec.from_row(row, store)) for row in rows])
     token = ""
     if more:
         last = rows[-1]
@@ -317,15 +315,15 @@ def list_page(
 def update(connection: Connection, stores: StoreIds, spec: Spec[Node], resource: Node) -> Node:
     ref = resolve(connection, stores, resource.name, spec.kind)
     table = spec.table
-    current = connection.execute(sa.select(table.c.etag).where(table.c.id == ref.id)).scalar_one()
+    current, title = connection.execute(
+        sa.select(table.c.etag, table.c.schema_title).where(table.c.id == ref.id)
+    ).one()
     _check_etag(resource.etag, current, spec, ref)
     values = _values(spec, resource)
+    del values["schema_title"]  # a resource's type never changes: the stored one holds
     schemas.validate_metadata(
-        connection,
-        ref.store_pk,
-        [(values["schema_title"], values["schema_version"], values["metadata"])],
+        connection, ref.store_pk, [(title, values["schema_version"], values["metadata"])]
     )
-    del values["schema_title"]  # a resource's type never changes
     result = connection.execute(
         table.update()
         .where(table.c.id == ref.id, table.c.etag == current)

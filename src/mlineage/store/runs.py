@@ -77,7 +77,6 @@ def create(
         connection.execute(
             schema.context_links.insert().values(parent_id=experiment_pk, child_id=run_pk)
         )
-        created.parent_contexts = [experiment] if experiment else []
     now = codec.now_micros()
     connection.execute(
         schema.runs.insert().values(
@@ -109,33 +108,65 @@ def run_pk(connection: Connection, stores: StoreIds, run: str, *, cached: bool =
     return ref.id
 
 
-def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
-    context = nodes.fetch(connection, stores, run, nodes.SPECS[Context])
-    ref = resolve(connection, stores, run, "contexts")
+def _infos(
+    connection: Connection, store: StoreName, condition: sa.ColumnElement[bool]
+) -> list[RunInfo]:
+    """The runs matching `condition`, oldest first: two queries whatever their number."""
     runs, contexts = schema.runs, schema.contexts
-    row = (
+    experiment = contexts.alias("experiment")
+    rows = (
         connection.execute(
-            sa.select(runs, contexts.c.resource_id.label("experiment_resource_id"))
-            .outerjoin(contexts, contexts.c.id == runs.c.experiment_id)
-            .where(runs.c.context_id == ref.id)
+            sa.select(
+                contexts,
+                runs.c.experiment_id,
+                runs.c.run_type,
+                runs.c.state,
+                runs.c.provenance,
+                runs.c.start_time,
+                runs.c.end_time,
+                experiment.c.resource_id.label("experiment_resource_id"),
+            )
+            .join(runs, runs.c.context_id == contexts.c.id)
+            .outerjoin(experiment, experiment.c.id == runs.c.experiment_id)
+            .where(condition)
+            .order_by(contexts.c.create_time, contexts.c.id)
         )
         .mappings()
-        .first()
+        .all()
     )
-    if row is None:
+    spec = nodes.SPECS[Context]
+    run_contexts = nodes.with_parents(
+        connection, spec, [(row["id"], codec.context_from_row(row, store)) for row in rows]
+    )
+    return [
+        RunInfo(
+            context=context,
+            experiment=(
+                f"{store}/contexts/{row['experiment_resource_id']}"
+                if row["experiment_id"] is not None
+                else None
+            ),
+            run_type=row["run_type"],
+            state=ExecutionState[row["state"]],
+            provenance=row["provenance"],
+            start_time=codec.from_micros(row["start_time"]),
+            end_time=codec.from_micros(row["end_time"]) if row["end_time"] is not None else None,
+        )
+        for context, row in zip(run_contexts, rows, strict=True)
+    ]
+
+
+def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
+    ref = resolve(connection, stores, run, "contexts")
+    found = _infos(connection, ref.name.parent, schema.contexts.c.id == ref.id)
+    if not found:
         raise NotFoundError(f"ExperimentRun {run} not found (the context is not a run)")
-    store = ref.name.parent
-    return RunInfo(
-        context=context,
-        experiment=f"{store}/contexts/{row['experiment_resource_id']}"
-        if row["experiment_id"]
-        else None,
-        run_type=row["run_type"],
-        state=ExecutionState[row["state"]],
-        provenance=row["provenance"],
-        start_time=codec.from_micros(row["start_time"]),
-        end_time=codec.from_micros(row["end_time"]) if row["end_time"] is not None else None,
-    )
+    return found[0]
+
+
+def list_runs(connection: Connection, stores: StoreIds, experiment: str) -> list[RunInfo]:
+    ref = resolve(connection, stores, experiment, "contexts")
+    return _infos(connection, ref.name.parent, schema.runs.c.experiment_id == ref.id)
 
 
 def update(

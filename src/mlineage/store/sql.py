@@ -195,8 +195,10 @@ class SqlStore:
         self.db.write(lambda c: graph.remove_children(c, self._stores, context, children))
 
     # -- events and lineage -------------------------------------------------------------
-    def add_execution_events(self, execution: str, events: Sequence[Event]) -> None:
-        self.db.write(lambda c: lineage.add_events(c, self._stores, execution, events))
+    def add_execution_events(
+        self, execution: str, events: Sequence[Event], *, contexts: Sequence[str] = ()
+    ) -> None:
+        self.db.write(lambda c: lineage.add_events(c, self._stores, execution, events, contexts))
 
     def record_execution(
         self,
@@ -313,6 +315,10 @@ class SqlStore:
     def get_run(self, run: str) -> RunInfo:
         with self.db.read() as connection:
             return runs.get(connection, self._stores, run)
+
+    def list_runs(self, experiment: str) -> builtins.list[RunInfo]:
+        with self.db.read() as connection:
+            return runs.list_runs(connection, self._stores, experiment)
 
     def update_run(
         self,
