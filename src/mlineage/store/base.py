@@ -153,7 +153,11 @@ class MetadataStore(Protocol):
         max_hops: int | None = None,
         filter: str | None = None,
         direction: Direction = "both",
-    ) -> LineageGraph: ...
+        node_limit: int | None = None,
+    ) -> LineageGraph:
+        """The lineage around `artifact`. At most `node_limit` artifacts (default 10,000)
+        are walked; beyond that the graph is cut and `truncated` is set."""
+        ...
 
     def query_context_lineage_subgraph(self, context: str) -> LineageGraph: ...
 

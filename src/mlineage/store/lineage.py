@@ -1,11 +1,17 @@
 """Events and lineage queries.
 
-Lineage is walked in the database with a recursive query over events, artifact to
-artifact, two hops at a time (artifact -> execution -> artifact); never one query per node.
-A hop is one event edge: `max_hops=1` from a model reaches the execution that produced it,
-`max_hops=2` also that execution's inputs. `direction` chooses the walk: `upstream` follows
-what an artifact was made from, `downstream` what was made from it, `both` is the union of
-the two walks.
+Lineage is walked in the database with a recursive query, artifact to artifact, never one
+query per node. A hop is one event edge: `max_hops=1` from a model reaches the execution
+that produced it, `max_hops=2` also that execution's inputs; 0 is the artifact alone; None
+walks to the end. `direction` chooses the walk: `upstream` follows what an artifact was made
+from, `downstream` what was made from it, `both` is the union of the two walks.
+
+Artifacts with the same URI are the same data. When one run outputs `gs://b/clean.csv` and a
+later run records a new artifact with that URI as its input, the later run's upstream
+lineage goes on through the first run to its inputs (and the first run's downstream lineage
+reaches the later run). The link is taken at no hop cost, only toward artifacts recorded
+earlier (upstream) or later (downstream), and never between two artifacts whose content
+fingerprints are both known and differ: same place, different data.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from mlineage.types import (
 )
 
 DEFAULT_NODE_LIMIT = 10_000
+MAX_NODE_LIMIT = 100_000
 _DIRECTIONS = ("upstream", "downstream", "both")
 
 
@@ -158,41 +165,48 @@ def _graph(
     execution_ids: Iterable[int],
     artifact_filter: sa.ColumnElement[bool] | None = None,
 ) -> LineageGraph:
-    """Load the given nodes and every event between them."""
+    """Load the given nodes and every event between them (in chunks: a graph may hold
+    more ids than one statement may bind)."""
     artifacts_t, executions_t, events_t = schema.artifacts, schema.executions, schema.events
-    a_ids, e_ids = sorted(set(artifact_ids)), sorted(set(execution_ids))
-    a_query = sa.select(artifacts_t).where(artifacts_t.c.id.in_(a_ids)).order_by(artifacts_t.c.id)
-    if artifact_filter is not None:
-        a_query = a_query.where(artifact_filter)
-    artifact_rows = connection.execute(a_query).mappings().all()
-    execution_rows = (
-        connection.execute(
-            sa.select(executions_t).where(executions_t.c.id.in_(e_ids)).order_by(executions_t.c.id)
+    artifact_rows: list[Any] = []
+    for chunk in _chunks(sorted(set(artifact_ids))):
+        statement = sa.select(artifacts_t).where(artifacts_t.c.id.in_(chunk))
+        if artifact_filter is not None:
+            statement = statement.where(artifact_filter)
+        artifact_rows += connection.execute(statement).mappings().all()
+    execution_rows: list[Any] = []
+    for chunk in _chunks(sorted(set(execution_ids))):
+        execution_rows += (
+            connection.execute(sa.select(executions_t).where(executions_t.c.id.in_(chunk)))
+            .mappings()
+            .all()
         )
-        .mappings()
-        .all()
-    )
-    kept = [r["id"] for r in artifact_rows]
-    event_rows = (
-        connection.execute(
-            sa.select(
-                events_t,
-                artifacts_t.c.resource_id.label("artifact_resource_id"),
-                executions_t.c.resource_id.label("execution_resource_id"),
-            )
-            .join(artifacts_t, artifacts_t.c.id == events_t.c.artifact_id)
-            .join(executions_t, executions_t.c.id == events_t.c.execution_id)
-            .where(events_t.c.artifact_id.in_(kept), events_t.c.execution_id.in_(e_ids))
-            .order_by(events_t.c.id)
-        )
-        .mappings()
-        .all()
-    )
+    wanted_executions = {row["id"] for row in execution_rows}
+    event_rows: list[Any] = []
+    for chunk in _chunks(sorted(row["id"] for row in artifact_rows)):
+        event_rows += [
+            row
+            for row in connection.execute(
+                sa.select(
+                    events_t,
+                    artifacts_t.c.resource_id.label("artifact_resource_id"),
+                    executions_t.c.resource_id.label("execution_resource_id"),
+                )
+                .join(artifacts_t, artifacts_t.c.id == events_t.c.artifact_id)
+                .join(executions_t, executions_t.c.id == events_t.c.execution_id)
+                .where(events_t.c.artifact_id.in_(chunk))
+            ).mappings()
+            if row["execution_id"] in wanted_executions
+        ]
     return LineageGraph(
-        artifacts=[codec.artifact_from_row(r, store) for r in artifact_rows],
-        executions=[codec.execution_from_row(r, store) for r in execution_rows],
-        events=[codec.event_from_row(r, store) for r in event_rows],
+        artifacts=[codec.artifact_from_row(r, store) for r in sorted(artifact_rows, key=_id)],
+        executions=[codec.execution_from_row(r, store) for r in sorted(execution_rows, key=_id)],
+        events=[codec.event_from_row(r, store) for r in sorted(event_rows, key=_id)],
     )
+
+
+def _id(row: Any) -> int:
+    return int(row["id"])
 
 
 def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:
@@ -204,6 +218,55 @@ def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str)
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 
 
+def _steps(way: Literal["upstream", "downstream"]) -> sa.Subquery:
+    """Artifact-to-artifact steps of a walk, as (src, dst, hops) rows.
+
+    Two kinds: through an execution (artifact <-OUTPUT- execution <-INPUT- artifact when
+    walking upstream, the reverse downstream; 2 hops), and to the same data recorded again
+    (0 hops): an artifact with the same non-empty URI, no conflicting fingerprint, recorded
+    no later (upstream) or no earlier (downstream) than the one the walk stands on.
+    """
+    events = schema.events
+    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
+    first, second = events.alias("first_hop"), events.alias("second_hop")
+    through_execution = (
+        sa.select(
+            first.c.artifact_id.label("src"),
+            second.c.artifact_id.label("dst"),
+            sa.literal(2).label("hops"),
+        )
+        .join(second, second.c.execution_id == first.c.execution_id)
+        .where(first.c.type == toward, second.c.type == away)
+    )
+    here, same = schema.artifacts.alias("here"), schema.artifacts.alias("same")
+    recorded_in_order = (
+        same.c.create_time <= here.c.create_time
+        if way == "upstream"
+        else same.c.create_time >= here.c.create_time
+    )
+    same_data = (
+        sa.select(here.c.id.label("src"), same.c.id.label("dst"), sa.literal(0).label("hops"))
+        .join(
+            same,
+            sa.and_(
+                same.c.store_id == here.c.store_id,
+                same.c.uri == here.c.uri,
+                same.c.id != here.c.id,
+            ),
+        )
+        .where(
+            here.c.uri != "",
+            recorded_in_order,
+            sa.or_(
+                here.c.fingerprint == "",
+                same.c.fingerprint == "",
+                here.c.fingerprint == same.c.fingerprint,
+            ),
+        )
+    )
+    return sa.union_all(through_execution, same_data).subquery("steps")
+
+
 def _walk(
     connection: Connection,
     start: int,
@@ -213,22 +276,12 @@ def _walk(
 ) -> tuple[dict[int, int], dict[int, int], bool]:
     """Artifacts and executions reached from `start`, each with its hop distance."""
     events_t = schema.events
-    # Upstream: artifact <-OUTPUT- execution <-INPUT- artifact. Downstream: the reverse.
-    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
-    first = events_t.alias("first_hop")
-    second = events_t.alias("second_hop")
+    toward = "OUTPUT" if way == "upstream" else "INPUT"
+    steps = _steps(way)
     if max_hops is None:
         # The transitive closure: rows are bare ids, so UNION ends the walk on a cycle.
         closure = sa.select(sa.literal(start).label("id")).cte("walk", recursive=True)
-        closure = closure.union(
-            sa.select(second.c.artifact_id)
-            .select_from(closure)
-            .join(first, sa.and_(first.c.artifact_id == closure.c.id, first.c.type == toward))
-            .join(
-                second,
-                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
-            )
-        )
+        closure = closure.union(sa.select(steps.c.dst).join(closure, steps.c.src == closure.c.id))
         reached = sa.select(closure.c.id, sa.literal(0)).limit(limit + 1)
     else:
         # Bounded by max_hops, so (id, depth) rows end on cycles too.
@@ -236,14 +289,9 @@ def _walk(
             "walk", recursive=True
         )
         walk = walk.union(
-            sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
-            .select_from(walk)
-            .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
-            .join(
-                second,
-                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
-            )
-            .where(walk.c.depth + 2 <= max_hops)
+            sa.select(steps.c.dst, (walk.c.depth + steps.c.hops).label("depth"))
+            .join(walk, steps.c.src == walk.c.id)
+            .where(walk.c.depth + steps.c.hops <= max_hops)
         )
         reached = (
             sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
@@ -280,7 +328,7 @@ def artifact_subgraph(
     max_hops: int | None,
     filter: str | None,
     direction: str,
-    node_limit: int = DEFAULT_NODE_LIMIT,
+    node_limit: int | None = None,
 ) -> LineageGraph:
     if max_hops is not None and (
         isinstance(max_hops, bool) or not isinstance(max_hops, int) or max_hops < 0
@@ -290,6 +338,12 @@ def artifact_subgraph(
         )
     if direction not in _DIRECTIONS:
         raise InvalidArgumentError("direction", f"must be one of {_DIRECTIONS}, got {direction!r}")
+    if node_limit is None:
+        node_limit = DEFAULT_NODE_LIMIT
+    if isinstance(node_limit, bool) or not isinstance(node_limit, int) or node_limit < 1:
+        raise InvalidArgumentError("node_limit", f"must be a positive int, got {node_limit!r}")
+    if node_limit > MAX_NODE_LIMIT:
+        raise InvalidArgumentError("node_limit", f"must be at most {MAX_NODE_LIMIT}")
     ref = resolve(connection, stores, artifact, "artifacts")
     where = query.filter_clause(filter, filters.target("artifacts"))
     artifacts: dict[int, int] = {}

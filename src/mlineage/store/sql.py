@@ -237,6 +237,7 @@ class SqlStore:
         max_hops: int | None = None,
         filter: str | None = None,
         direction: Direction = "both",
+        node_limit: int | None = None,
     ) -> LineageGraph:
         with self.db.read() as connection:
             return lineage.artifact_subgraph(
@@ -246,6 +247,7 @@ class SqlStore:
                 max_hops=max_hops,
                 filter=filter,
                 direction=direction,
+                node_limit=node_limit,
             )
 
     def query_context_lineage_subgraph(self, context: str) -> LineageGraph:

@@ -1,0 +1,226 @@
+"""Lineage queries: hops, directions, limits, and data linked by URI across runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlineage.errors import InvalidArgumentError, NotFoundError
+from mlineage.store import lineage
+from mlineage.store.sql import SqlStore
+from mlineage.types import Artifact, Context, Execution, StoreName
+
+PIPELINE = """
+raw      -> clean   -> [clean_data]
+clean_data, config -> train -> [model, train_metrics]
+model    -> evaluate -> [report]
+model    -> deploy  -> [endpoint]
+"""
+
+
+@pytest.fixture
+def dag(store: SqlStore, parent: StoreName) -> dict[str, str]:
+    """raw -clean-> clean_data; clean_data+config -train-> model+train_metrics;
+    model -evaluate-> report; model -deploy-> endpoint. Returns display name -> resource name."""
+    names: dict[str, str] = {}
+    for artifact in ("raw", "config"):
+        names[artifact] = store.create(parent, Artifact(display_name=artifact)).name
+    steps = [
+        ("clean", ["raw"], ["clean_data"]),
+        ("train", ["clean_data", "config"], ["model", "train_metrics"]),
+        ("evaluate", ["model"], ["report"]),
+        ("deploy", ["model"], ["endpoint"]),
+    ]
+    for step, inputs, outputs in steps:
+        execution, made = store.record_execution(
+            parent,
+            Execution(display_name=step),
+            inputs=[names[i] for i in inputs],
+            outputs=[Artifact(display_name=o) for o in outputs],
+        )
+        names[step] = execution.name
+        names.update({a.display_name: a.name for a in made})
+    return names
+
+
+def _names(graph: lineage.LineageGraph) -> tuple[set[str], set[str]]:
+    return {a.display_name for a in graph.artifacts}, {e.display_name for e in graph.executions}
+
+
+@pytest.mark.parametrize(
+    ("max_hops", "artifacts", "executions"),
+    [
+        (0, {"model"}, set()),
+        (1, {"model"}, {"train"}),
+        (2, {"model", "clean_data", "config"}, {"train"}),
+        (3, {"model", "clean_data", "config"}, {"train", "clean"}),
+        (4, {"model", "clean_data", "config", "raw"}, {"train", "clean"}),
+        (None, {"model", "clean_data", "config", "raw"}, {"train", "clean"}),
+    ],
+)
+def test_upstream_by_hop_count(
+    store: SqlStore,
+    dag: dict[str, str],
+    max_hops: int | None,
+    artifacts: set[str],
+    executions: set[str],
+) -> None:
+    graph = store.query_artifact_lineage_subgraph(
+        dag["model"], max_hops=max_hops, direction="upstream"
+    )
+    assert _names(graph) == (artifacts, executions)
+    assert not graph.truncated
+    # every event joins two nodes of the graph
+    artifact_names = {a.name for a in graph.artifacts}
+    execution_names = {e.name for e in graph.executions}
+    for event in graph.events:
+        assert event.artifact in artifact_names
+        assert event.execution in execution_names
+
+
+def test_downstream_and_both(store: SqlStore, dag: dict[str, str]) -> None:
+    down = store.query_artifact_lineage_subgraph(dag["clean_data"], direction="downstream")
+    assert _names(down) == (
+        {"clean_data", "model", "train_metrics", "report", "endpoint"},
+        {"train", "evaluate", "deploy"},
+    )
+    both = store.query_artifact_lineage_subgraph(dag["model"], max_hops=2, direction="both")
+    assert _names(both) == (
+        {"model", "clean_data", "config", "report", "endpoint"},
+        {"train", "evaluate", "deploy"},
+    )
+    # "both" is upstream plus downstream: a sibling output is neither
+    assert "train_metrics" not in _names(both)[0]
+
+
+def test_the_filter_applies_to_the_artifacts_returned(store: SqlStore, dag: dict[str, str]) -> None:
+    graph = store.query_artifact_lineage_subgraph(
+        dag["model"], direction="upstream", filter='display_name != "config"'
+    )
+    assert _names(graph)[0] == {"model", "clean_data", "raw"}
+    assert all(not e.artifact.endswith(dag["config"].rsplit("/", 1)[1]) for e in graph.events)
+
+
+def test_bad_lineage_requests(store: SqlStore, dag: dict[str, str], parent: StoreName) -> None:
+    with pytest.raises(InvalidArgumentError) as error:
+        store.query_artifact_lineage_subgraph(dag["model"], max_hops=-1)
+    assert error.value.field == "max_hops"
+    with pytest.raises(InvalidArgumentError, match="direction"):
+        store.query_artifact_lineage_subgraph(dag["model"], direction="sideways")  # type: ignore[arg-type]
+    with pytest.raises(NotFoundError):
+        store.query_artifact_lineage_subgraph(f"{parent}/artifacts/nope")
+
+
+def test_a_node_limit_truncates_and_says_so(store: SqlStore, parent: StoreName) -> None:
+    previous = store.create(parent, Artifact(display_name="a0")).name
+    for i in range(1, 8):
+        _, (made,) = store.record_execution(
+            parent,
+            Execution(display_name=f"e{i}"),
+            inputs=[previous],
+            outputs=[Artifact(display_name=f"a{i}")],
+        )
+        previous = made.name
+    graph = store.query_artifact_lineage_subgraph(previous, direction="upstream", node_limit=3)
+    assert graph.truncated
+    assert len(graph.artifacts) == 3
+    whole = store.query_artifact_lineage_subgraph(previous, direction="upstream")
+    assert not whole.truncated
+    assert len(whole.artifacts) == 8
+    with pytest.raises(InvalidArgumentError, match="node_limit"):
+        store.query_artifact_lineage_subgraph(previous, node_limit=0)
+
+
+def test_context_lineage_subgraph(store: SqlStore, parent: StoreName, dag: dict[str, str]) -> None:
+    run = store.create(parent, Context(display_name="run"))
+    store.add_context_artifacts_and_executions(
+        run.name, artifacts=[dag["clean_data"], dag["model"]], executions=[dag["train"]]
+    )
+    graph = store.query_context_lineage_subgraph(run.name)
+    assert _names(graph) == ({"clean_data", "model"}, {"train"})
+    assert {(e.type.name, e.artifact) for e in graph.events} == {
+        ("INPUT", dag["clean_data"]),
+        ("OUTPUT", dag["model"]),
+    }
+
+
+def _run(
+    store: SqlStore, parent: StoreName, step: str, inputs: list[Artifact], outputs: list[Artifact]
+) -> dict[str, Artifact]:
+    """One step that records fresh artifact records for its inputs, as a script does."""
+    recorded = store.create_many(parent, inputs)
+    _, made = store.record_execution(
+        parent, Execution(display_name=step), inputs=[a.name for a in recorded], outputs=outputs
+    )
+    return {a.display_name: a for a in recorded + made}
+
+
+def test_artifacts_with_the_same_uri_are_the_same_data(store: SqlStore, parent: StoreName) -> None:
+    """The walkthrough's Steps 3 and 2 chained by URI: the model traces back to raw data."""
+    _run(
+        store,
+        parent,
+        "preprocess",
+        [Artifact(display_name="raw-data", uri="gs://b/raw.parquet")],
+        [Artifact(display_name="processed-data", uri="gs://b/processed.csv")],
+    )
+    trained = _run(
+        store,
+        parent,
+        "train",
+        [Artifact(display_name="training-dataset", uri="gs://b/processed.csv")],
+        [Artifact(display_name="trained-model", uri="gs://b/model")],
+    )
+    up = store.query_artifact_lineage_subgraph(trained["trained-model"].name, direction="upstream")
+    assert _names(up) == (
+        {"trained-model", "training-dataset", "processed-data", "raw-data"},
+        {"train", "preprocess"},
+    )
+    # the link costs no hop: 2 hops reach the training data and the run that made it
+    near = store.query_artifact_lineage_subgraph(
+        trained["trained-model"].name, max_hops=3, direction="upstream"
+    )
+    assert _names(near) == (
+        {"trained-model", "training-dataset", "processed-data"},
+        {"train", "preprocess"},
+    )
+    raw = store.list(parent, Artifact, filter='display_name = "raw-data"').items[0]
+    down = store.query_artifact_lineage_subgraph(raw.name, direction="downstream")
+    assert "trained-model" in _names(down)[0]
+
+
+def test_same_uri_with_other_content_is_other_data(store: SqlStore, parent: StoreName) -> None:
+    _run(
+        store,
+        parent,
+        "v1",
+        [Artifact(display_name="src-v1", uri="/data/src")],
+        [Artifact(display_name="out-v1", uri="/data/out.csv", fingerprint="sha256:" + "1" * 64)],
+    )
+    trained = _run(
+        store,
+        parent,
+        "train",
+        [Artifact(display_name="in", uri="/data/out.csv", fingerprint="sha256:" + "2" * 64)],
+        [Artifact(display_name="model")],
+    )
+    up = store.query_artifact_lineage_subgraph(trained["model"].name, direction="upstream")
+    assert _names(up) == ({"model", "in"}, {"train"})
+
+
+def test_a_later_record_of_the_uri_is_not_upstream(store: SqlStore, parent: StoreName) -> None:
+    first = _run(
+        store,
+        parent,
+        "train-1",
+        [Artifact(display_name="data-1", uri="gs://b/d")],
+        [Artifact(display_name="m1")],
+    )
+    _run(
+        store,
+        parent,
+        "rewrite",
+        [Artifact(display_name="other", uri="gs://b/o")],
+        [Artifact(display_name="data-2", uri="gs://b/d")],
+    )
+    up = store.query_artifact_lineage_subgraph(first["m1"].name, direction="upstream")
+    assert _names(up) == ({"m1", "data-1"}, {"train-1"})
