@@ -168,3 +168,27 @@ def test_step5_runs_a_sweep_and_ranks_it(
     assert ranked.iloc[0]["param.max_depth"] == 3
     assert ranked.iloc[0]["metric.accuracy"] == pytest.approx(0.93)
     assert "config-2" in out.splitlines()[1]  # the printed table starts with the best run
+
+
+def test_steps_3_then_2_chained_by_uri_trace_the_model_to_raw_data(
+    walkthrough: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    processed = "gs://bucket/processed/train.csv"
+    preprocessing = walkthrough["preprocess_data_with_metadata"](
+        "gs://bucket/raw/events.parquet", processed, {}
+    )
+    training = walkthrough["train_model_with_metadata"](
+        processed, HYPERPARAMETERS, "gs://bucket/models/m1"
+    )
+    model = mlineage.Artifact.get_with_uri("gs://bucket/models/m1")
+    capsys.readouterr()
+    lineage = walkthrough["get_model_lineage"](model.name)
+    out = capsys.readouterr().out
+    assert {a.display_name for a in lineage.artifacts} >= {
+        "trained-model",
+        "training-dataset",
+        "processed-data",
+        "raw-data",
+    }
+    assert {e.display_name for e in lineage.executions} >= {training, preprocessing}
+    assert "Artifact: raw-data" in out
