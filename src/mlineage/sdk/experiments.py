@@ -191,8 +191,12 @@ class Experiment:
         ]
         return frame[ordered]
 
-    def get_runs(self) -> builtins.list[ExperimentRun]:
-        return [ExperimentRun._wrap(info, self) for info in _store().list_runs(self.resource_name)]
+    def get_runs(self, *, filter: str | None = None) -> builtins.list[ExperimentRun]:
+        """The runs of this experiment, oldest first; `filter` as in `ExperimentRun.list`."""
+        return [
+            ExperimentRun._wrap(info, self)
+            for info in _store().list_runs(self.resource_name, filter=filter)
+        ]
 
     def delete(self, *, delete_backing_tensorboard_runs: bool = False) -> None:
         """Delete the experiment and its runs (their params, metrics and series)."""
@@ -311,11 +315,15 @@ class ExperimentRun:
         cls,
         *,
         experiment: Experiment | str | None = None,
+        filter: str | None = None,
         project: str | None = None,
         location: str | None = None,
         credentials: Any = None,
     ) -> builtins.list[ExperimentRun]:
-        return _resolve_experiment(experiment, project, location).get_runs()
+        """The runs of `experiment` (default: the current one). `filter` is mlineage's
+        addition: the context filter language plus `param.<key>` and `metric.<key>`,
+        e.g. `metric.accuracy > 0.9 AND param.optimizer = "adam"`."""
+        return _resolve_experiment(experiment, project, location).get_runs(filter=filter)
 
     # -- identity -------------------------------------------------------------------------
     @property

@@ -188,8 +188,9 @@ class MetadataStore(Protocol):
 
     def get_run(self, run: str) -> RunInfo: ...
 
-    def list_runs(self, experiment: str) -> builtins.list[RunInfo]:
-        """The runs of an experiment, oldest first, in a fixed number of queries."""
+    def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
+        """The runs of an experiment, oldest first, in a fixed number of queries; `filter`
+        is the context filter language plus `param.<key>` and `metric.<key>`."""
         ...
 
     def update_run(

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from mlineage import query
 from mlineage.errors import InvalidArgumentError, NotFoundError
-from mlineage.store import codec, nodes, schema
+from mlineage.store import codec, filters, nodes, schema
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.store.scope import StoreIds, resolve
-from mlineage.types import Context, ExecutionState, StoreName, TimeSeriesPoint
+from mlineage.types import Context, ExecutionState, ResourceName, StoreName, TimeSeriesPoint
 from mlineage.validation import ParamValue, check_metadata
 
 TERMINAL_STATES = {
@@ -164,9 +165,16 @@ def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
     return found[0]
 
 
-def list_runs(connection: Connection, stores: StoreIds, experiment: str) -> list[RunInfo]:
-    ref = resolve(connection, stores, experiment, "contexts")
-    return _infos(connection, ref.name.parent, schema.runs.c.experiment_id == ref.id)
+def list_runs(
+    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
+) -> list[RunInfo]:
+    condition = (
+        schema.runs.c.experiment_id == resolve(connection, stores, experiment, "contexts").id
+    )
+    where = query.filter_clause(filter, filters.target("contexts"))
+    if where is not None:
+        condition = sa.and_(condition, where)
+    return _infos(connection, ResourceName.parse(experiment).parent, condition)
 
 
 def update(

@@ -318,9 +318,9 @@ class SqlStore:
         with self.db.read() as connection:
             return runs.get(connection, self._stores, run)
 
-    def list_runs(self, experiment: str) -> builtins.list[RunInfo]:
+    def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
         with self.db.read() as connection:
-            return runs.list_runs(connection, self._stores, experiment)
+            return runs.list_runs(connection, self._stores, experiment, filter)
 
     def update_run(
         self,
