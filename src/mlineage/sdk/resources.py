@@ -336,7 +336,30 @@ class Artifact(_Resource[types.Artifact]):
         project: str | None = None,
         location: str | None = None,
         credentials: Any = None,
+        fingerprint: bool | str = True,
     ) -> Artifact:
+        """Record an artifact.
+
+        `fingerprint` (an mlineage addition): True (the default) records the content
+        fingerprint of a local file or directory `uri` (`sha256:...`; "" for remote URIs and
+        local paths that do not exist yet; see `mlineage.fingerprint`), so that two artifacts
+        at one URI holding different data are told apart. A string is a precomputed
+        fingerprint (`sha256:<64 hex>` or another `<algorithm>:<hex>`, at most 80 characters);
+        False records none.
+        """
+        from mlineage import fingerprint as _fingerprint
+        from mlineage.errors import InvalidTypeError
+
+        if isinstance(fingerprint, bool):
+            content = _fingerprint.fingerprint(uri) if fingerprint and isinstance(uri, str) else ""
+        elif isinstance(fingerprint, str):
+            content = _fingerprint.check_fingerprint(fingerprint)
+        else:
+            raise InvalidTypeError(
+                "fingerprint",
+                f"must be True, False or a precomputed fingerprint string, "
+                f"got {type(fingerprint).__name__}",
+            )
         gca = types.Artifact(
             schema_title=schema_title,
             uri=uri or "",
@@ -346,6 +369,7 @@ class Artifact(_Resource[types.Artifact]):
             metadata=metadata if metadata is not None else {},
             state=state,
             labels=labels or {},
+            fingerprint=content,
         )
         return cls._create(gca, resource_id, cls._parent(metadata_store_id, project, location))
 
