@@ -22,6 +22,7 @@ def store_path(tmp_path: Path) -> Path:
 def fresh_sdk(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point the SDK at a new SQLite file and forget any init() of an earlier test."""
     monkeypatch.setenv("MLINEAGE_STORE", str(store_path))
+    monkeypatch.setenv("MLINEAGE_CACHE_DIR", str(store_path.parent / "cache"))
     monkeypatch.delenv("MLINEAGE_PROJECT", raising=False)
     monkeypatch.delenv("MLINEAGE_LOCATION", raising=False)
     settings.close()

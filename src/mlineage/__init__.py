@@ -12,6 +12,7 @@ from mlineage.errors import (
     MlineageError,
     NotFoundError,
 )
+from mlineage.sdk.diff import Diff, diff
 from mlineage.sdk.experiments import Experiment, ExperimentRun
 from mlineage.sdk.metadata_store import MetadataStore
 from mlineage.sdk.resources import Artifact, Context, Execution
@@ -37,6 +38,7 @@ __all__ = [
     "Artifact",
     "ArtifactState",
     "Context",
+    "Diff",
     "EventType",
     "Execution",
     "ExecutionState",
@@ -49,6 +51,7 @@ __all__ = [
     "MlineageError",
     "NotFoundError",
     "__version__",
+    "diff",
     "end_run",
     "get_experiment",
     "get_experiment_df",

@@ -224,3 +224,44 @@ def test_a_later_record_of_the_uri_is_not_upstream(store: SqlStore, parent: Stor
     )
     up = store.query_artifact_lineage_subgraph(first["m1"].name, direction="upstream")
     assert _names(up) == ({"m1", "data-1"}, {"train-1"})
+
+
+def test_data_read_after_an_overwrite_comes_from_the_overwrite(
+    store: SqlStore, parent: StoreName
+) -> None:
+    """clean.csv written twice: each training run traces to the write it read."""
+    _run(
+        store,
+        parent,
+        "clean-v1",
+        [Artifact(display_name="raw-1", uri="gs://b/raw1")],
+        [Artifact(display_name="clean-1", uri="gs://b/clean.csv")],
+    )
+    first = _run(
+        store,
+        parent,
+        "train-1",
+        [Artifact(display_name="data-a", uri="gs://b/clean.csv")],
+        [Artifact(display_name="model-1")],
+    )
+    _run(
+        store,
+        parent,
+        "clean-v2",
+        [Artifact(display_name="raw-2", uri="gs://b/raw2")],
+        [Artifact(display_name="clean-2", uri="gs://b/clean.csv")],
+    )
+    second = _run(
+        store,
+        parent,
+        "train-2",
+        [Artifact(display_name="data-b", uri="gs://b/clean.csv")],
+        [Artifact(display_name="model-2")],
+    )
+    up_1 = store.query_artifact_lineage_subgraph(first["model-1"].name, direction="upstream")
+    up_2 = store.query_artifact_lineage_subgraph(second["model-2"].name, direction="upstream")
+    assert _names(up_1)[1] == {"train-1", "clean-v1"}
+    assert _names(up_2)[1] == {"train-2", "clean-v2"}
+    clean_1 = store.list(parent, Artifact, filter='display_name = "clean-1"').items[0]
+    down = store.query_artifact_lineage_subgraph(clean_1.name, direction="downstream")
+    assert _names(down)[1] == {"train-1"}

@@ -9,9 +9,10 @@ from, `downstream` what was made from it, `both` is the union of the two walks.
 Artifacts with the same URI are the same data. When one run outputs `gs://b/clean.csv` and a
 later run records a new artifact with that URI as its input, the later run's upstream
 lineage goes on through the first run to its inputs (and the first run's downstream lineage
-reaches the later run). The link is taken at no hop cost, only toward artifacts recorded
-earlier (upstream) or later (downstream), and never between two artifacts whose content
-fingerprints are both known and differ: same place, different data.
+reaches the later run). Precisely: an artifact that no execution produced stands for the
+newest record of its URI, made before it, that an execution did produce: what was at that
+place when it was read. The link costs no hop, and is not made when both fingerprints are
+known and differ (same place, different data).
 """
 
 from __future__ import annotations
@@ -218,13 +219,36 @@ def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str)
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 
 
+def _produced(artifact: sa.FromClause) -> sa.ColumnElement[bool]:
+    events = schema.events
+    return sa.exists().where(events.c.artifact_id == artifact.c.id, events.c.type == "OUTPUT")
+
+
+def _earlier(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    """`a` was recorded before `b` (ties broken by id)."""
+    return sa.or_(
+        a.c.create_time < b.c.create_time,
+        sa.and_(a.c.create_time == b.c.create_time, a.c.id < b.c.id),
+    )
+
+
+def _same_place(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    return sa.and_(a.c.store_id == b.c.store_id, a.c.uri == b.c.uri)
+
+
+def _same_content(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    """No fingerprints that are both known and differ."""
+    return sa.or_(a.c.fingerprint == "", b.c.fingerprint == "", a.c.fingerprint == b.c.fingerprint)
+
+
 def _steps(way: Literal["upstream", "downstream"]) -> sa.Subquery:
     """Artifact-to-artifact steps of a walk, as (src, dst, hops) rows.
 
     Two kinds: through an execution (artifact <-OUTPUT- execution <-INPUT- artifact when
-    walking upstream, the reverse downstream; 2 hops), and to the same data recorded again
-    (0 hops): an artifact with the same non-empty URI, no conflicting fingerprint, recorded
-    no later (upstream) or no earlier (downstream) than the one the walk stands on.
+    walking upstream, the reverse downstream; 2 hops), and between records of the same data
+    (0 hops): an artifact that no execution produced, recorded with a URI, stands for the
+    newest earlier record of that URI that an execution did produce (what was there when it
+    was read), unless their fingerprints are both known and differ.
     """
     events = schema.events
     toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
@@ -238,31 +262,30 @@ def _steps(way: Literal["upstream", "downstream"]) -> sa.Subquery:
         .join(second, second.c.execution_id == first.c.execution_id)
         .where(first.c.type == toward, second.c.type == away)
     )
-    here, same = schema.artifacts.alias("here"), schema.artifacts.alias("same")
-    recorded_in_order = (
-        same.c.create_time <= here.c.create_time
-        if way == "upstream"
-        else same.c.create_time >= here.c.create_time
-    )
-    same_data = (
-        sa.select(here.c.id.label("src"), same.c.id.label("dst"), sa.literal(0).label("hops"))
-        .join(
-            same,
-            sa.and_(
-                same.c.store_id == here.c.store_id,
-                same.c.uri == here.c.uri,
-                same.c.id != here.c.id,
-            ),
-        )
+    read = schema.artifacts.alias("read_record")  # recorded as used, produced by nothing
+    written = schema.artifacts.alias("written_record")  # produced by an execution
+    newest_write = schema.artifacts.alias("newest_write")
+    newest_before_read = (
+        sa.select(newest_write.c.id)
         .where(
-            here.c.uri != "",
-            recorded_in_order,
-            sa.or_(
-                here.c.fingerprint == "",
-                same.c.fingerprint == "",
-                here.c.fingerprint == same.c.fingerprint,
-            ),
+            _same_place(newest_write, read), _earlier(newest_write, read), _produced(newest_write)
         )
+        .order_by(newest_write.c.create_time.desc(), newest_write.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    link = sa.and_(
+        written.c.id == newest_before_read,
+        read.c.uri != "",
+        ~_produced(read),
+        _same_content(read, written),
+    )
+    src, dst = (read, written) if way == "upstream" else (written, read)
+    same_data = (
+        sa.select(src.c.id.label("src"), dst.c.id.label("dst"), sa.literal(0).label("hops"))
+        .select_from(read)
+        .join(written, _same_place(written, read))
+        .where(link)
     )
     return sa.union_all(through_execution, same_data).subquery("steps")
 
