@@ -21,4 +21,4 @@ with aiplatform.start_run(f"run-{datetime.now():%Y%m%d-%H%M%S-%f}") as run:
         schema_title="system.Model", display_name="model", uri="file:///models/m1"
     )
     run.log_output(model)
-print(aiplatform.get_experiment_df("churn"))
+print(aiplatform.get_experiment_df("churn").to_string(index=False))
