@@ -529,3 +529,17 @@ def test_check_fingerprint_is_usable_on_its_own() -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         check_fingerprint("nope", "input_fingerprint")
     assert caught.value.field == "input_fingerprint"
+
+
+def test_a_new_uri_on_update_gets_its_own_fingerprint(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("1\n")
+    second.write_text("2\n")
+    artifact = aiplatform.Artifact.create("system.Dataset", uri=str(first))
+    before = artifact.fingerprint
+    artifact.update(uri=str(second))
+    assert artifact.fingerprint.startswith("sha256:")
+    assert artifact.fingerprint != before
+    assert aiplatform.Artifact(artifact.name).fingerprint == artifact.fingerprint
+    artifact.update(uri="gs://bucket/elsewhere")
+    assert artifact.fingerprint == ""

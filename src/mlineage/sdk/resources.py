@@ -16,7 +16,14 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypedDict, TypeVar
 
 from mlineage import types
-from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from mlineage.errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    InvalidTypeError,
+    NotFoundError,
+)
+from mlineage.fingerprint import check_fingerprint
+from mlineage.fingerprint import fingerprint as content_fingerprint
 from mlineage.sdk.config import settings
 from mlineage.sdk.exceptions import NoArtifactWithUriError
 from mlineage.store import MetadataStore
@@ -312,6 +319,19 @@ def _names(items: Sequence[Any], kind: types.ResourceKind, field_name: str) -> l
     return names
 
 
+def _content_fingerprint(uri: str | None, fingerprint: bool | str) -> str:
+    """What `create(uri=..., fingerprint=...)` records: see `Artifact.create`."""
+    if isinstance(fingerprint, bool):
+        return content_fingerprint(uri) if fingerprint and isinstance(uri, str) else ""
+    if isinstance(fingerprint, str):
+        return check_fingerprint(fingerprint)
+    raise InvalidTypeError(
+        "fingerprint",
+        "must be True, False or a precomputed fingerprint string, "
+        f"got {type(fingerprint).__name__}",
+    )
+
+
 class Artifact(_Resource[types.Artifact]):
     """A piece of data: a dataset, model, metrics, ..."""
 
@@ -347,19 +367,6 @@ class Artifact(_Resource[types.Artifact]):
         fingerprint (`sha256:<64 hex>` or another `<algorithm>:<hex>`, at most 80 characters);
         False records none.
         """
-        from mlineage import fingerprint as _fingerprint
-        from mlineage.errors import InvalidTypeError
-
-        if isinstance(fingerprint, bool):
-            content = _fingerprint.fingerprint(uri) if fingerprint and isinstance(uri, str) else ""
-        elif isinstance(fingerprint, str):
-            content = _fingerprint.check_fingerprint(fingerprint)
-        else:
-            raise InvalidTypeError(
-                "fingerprint",
-                f"must be True, False or a precomputed fingerprint string, "
-                f"got {type(fingerprint).__name__}",
-            )
         gca = types.Artifact(
             schema_title=schema_title,
             uri=uri or "",
@@ -369,7 +376,7 @@ class Artifact(_Resource[types.Artifact]):
             metadata=metadata if metadata is not None else {},
             state=state,
             labels=labels or {},
-            fingerprint=content,
+            fingerprint=_content_fingerprint(uri, fingerprint),
         )
         return cls._create(gca, resource_id, cls._parent(metadata_store_id, project, location))
 
@@ -417,8 +424,12 @@ class Artifact(_Resource[types.Artifact]):
         uri: str | None = None,
         credentials: Any = None,
         location: str | None = None,
+        fingerprint: bool | str = True,
     ) -> None:
-        self._update(metadata, description, state=state, uri=uri)
+        """Merge metadata, set the description, state or URI. A new `uri` gets a new content
+        fingerprint, as in `create`."""
+        content = _content_fingerprint(uri, fingerprint) if uri is not None else None
+        self._update(metadata, description, state=state, uri=uri, fingerprint=content)
 
     @_HybridMethod
     def get_with_lineage_subgraph(
