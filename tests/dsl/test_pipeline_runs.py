@@ -75,10 +75,7 @@ def test_run_without_experiment_is_recorded_outside_any(tmp_path: Path) -> None:
 
 def test_calling_a_pipeline_runs_it_with_dsl_init_defaults(tmp_path: Path) -> None:
     dsl.init(pipeline_root=str(tmp_path / "defaults"))
-    try:
-        run = small_pipeline(rows=3)
-    finally:
-        dsl.init(pipeline_root="local_outputs")
+    run = small_pipeline(rows=3)
     assert run.root == str(tmp_path / "defaults" / run.run_id)
     assert run.tasks["train"].outputs["rows"] == 3
 
