@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import mlineage
 from mlineage import dsl
 from tests.dsl.pipelines import small_pipeline
@@ -41,11 +39,6 @@ def test_diff_shows_upstream_data_that_a_changed_upstream_parameter_changed(
     assert {step.label for step in found.steps} == {"generate"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mlineage.diff pairs upstream steps by the URIs they wrote, and every pipeline run "
-    "writes to its own folder, so the generate steps show as removed/added, not changed",
-)
 def test_diff_pairs_upstream_steps_across_pipeline_runs(tmp_path: Path) -> None:
     found = _models(tmp_path, {"rows": 5}, {"rows": 8})
     (step,) = found.steps

@@ -289,19 +289,38 @@ def _data_changes(before: _Side, after: _Side) -> list[ArtifactChange]:
     return changes
 
 
+def _pair_steps(before: _Side, after: _Side) -> list[tuple[_Step | None, _Step | None]]:
+    """Pair upstream steps: by where their output went, then (for the rest, e.g. pipeline
+    runs that each write to a folder of their own) by their name when it is unambiguous."""
+    pairs: list[tuple[_Step | None, _Step | None]] = []
+    for key in sorted(before.steps.keys() & after.steps.keys()):
+        pairs.append((before.steps[key], after.steps[key]))
+    old_rest = [s for k, s in before.steps.items() if k not in after.steps]
+    new_rest = [s for k, s in after.steps.items() if k not in before.steps]
+    old_labels = [s.label for s in old_rest]
+    new_labels = [s.label for s in new_rest]
+    for step in list(old_rest):
+        if old_labels.count(step.label) == 1 and new_labels.count(step.label) == 1:
+            match = next(s for s in new_rest if s.label == step.label)
+            pairs.append((step, match))
+            old_rest.remove(step)
+            new_rest.remove(match)
+    pairs += [(step, None) for step in old_rest] + [(None, step) for step in new_rest]
+    return pairs
+
+
 def _step_changes(before: _Side, after: _Side) -> list[StepChange]:
     changes = []
-    for key in sorted(before.steps.keys() | after.steps.keys()):
-        old, new = before.steps.get(key), after.steps.get(key)
+    for old, new in _pair_steps(before, after):
         if old is None and new is not None:
-            changes.append(StepChange(key, new.label, "added"))
+            changes.append(StepChange(new.key, new.label, "added"))
         elif new is None and old is not None:
-            changes.append(StepChange(key, old.label, "removed"))
+            changes.append(StepChange(old.key, old.label, "removed"))
         elif old is not None and new is not None:
             params = _compare(old.params, new.params)
             if params:
-                changes.append(StepChange(key, new.label, "changed", tuple(params)))
-    return changes
+                changes.append(StepChange(new.key, new.label, "changed", tuple(params)))
+    return sorted(changes, key=lambda change: (change.label, change.key))
 
 
 def _code(provenance: Mapping[str, Any]) -> dict[str, Any]:
@@ -316,14 +335,16 @@ def _environment(provenance: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _shares_upstream(before: _Side, after: _Side) -> bool:
-    def identities(side: _Side) -> set[str]:
-        data = {a.name for a in side.data.values()}
-        data |= {f"{a.uri}#{a.fingerprint}" for a in side.data.values() if a.uri}
-        return data | set(side.steps)
-
+    """Whether the two have any data or step in common upstream."""
     if not (before.data or before.steps or after.data or after.steps):
         return True  # nothing recorded upstream on either side: nothing to say
-    return bool(identities(before) & identities(after))
+
+    def data(side: _Side) -> set[str]:
+        names = {a.name for a in side.data.values()}
+        return names | {f"{a.uri}#{a.fingerprint}" for a in side.data.values() if a.uri}
+
+    paired = any(old and new for old, new in _pair_steps(before, after))
+    return paired or bool(data(before) & data(after))
 
 
 def _side(reader: _Reader, subject: Any) -> _Side:
