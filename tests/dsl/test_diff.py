@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import mlineage
 from mlineage import dsl
 from tests.dsl.pipelines import small_pipeline
@@ -44,3 +46,10 @@ def test_diff_pairs_upstream_steps_across_pipeline_runs(tmp_path: Path) -> None:
     (step,) = found.steps
     assert step.status == "changed"
     assert [(c.key, c.before, c.after) for c in step.params] == [("rows", 5, 8)]
+
+
+def test_diff_shows_the_pipeline_runs_metrics(tmp_path: Path) -> None:
+    found = _models(tmp_path, {"learning_rate": 0.1}, {"learning_rate": 0.3})
+    (accuracy,) = found.metrics  # evaluate logs accuracy = 0.5 + learning_rate
+    assert accuracy.key == "accuracy"
+    assert accuracy.delta == pytest.approx(0.2)

@@ -191,7 +191,10 @@ class _Reader:
         self._runs: dict[str, RunInfo | None] = {}
 
     def run_of(self, execution: types.Execution) -> RunInfo | None:
-        name = execution.metadata.get("experiment_run")
+        """The experiment run whose log_input/log_output events `execution` carries."""
+        return self._run_named(execution.metadata.get("experiment_run"))
+
+    def _run_named(self, name: Any) -> RunInfo | None:
         if not isinstance(name, str):
             return None
         if name not in self._runs:
@@ -236,10 +239,14 @@ class _Reader:
                 side.metrics = dict(self.store.get_metrics(run.context.name))
                 side.provenance = dict(run.provenance)
                 break
-        else:
+        else:  # a pipeline task: its own parameters, its pipeline run's metrics
             for execution in graph.executions:
                 if execution.name in producers:
                     side.params = self.step_params(execution)
+                    pipeline = self._run_named(execution.metadata.get("_pipeline_run"))
+                    if pipeline is not None:
+                        side.metrics = dict(self.store.get_metrics(pipeline.context.name))
+                        side.provenance = dict(pipeline.provenance)
         self._collect(side, graph, exclude={artifact.name} | producers)
         return side
 
