@@ -61,7 +61,7 @@ PEERS: dict[str, Peer] = {
         version="1.17.1",
         requirements=("ml-metadata==1.17.1",),
         script="mlmd_workloads.py",
-        workloads=("artifacts", "executions"),
+        workloads=("artifacts", "executions", "filter", "lineage"),
     ),
     "mlflow": Peer(
         name="mlflow",
@@ -79,12 +79,16 @@ SIZES: dict[str, dict[tuple[str, str], int]] = {
     "quick": {
         ("mlmd", "artifacts"): 2_000,
         ("mlmd", "executions"): 500,
+        ("mlmd", "filter"): 20_000,  # artifacts in the store (bench_queries.py)
+        ("mlmd", "lineage"): 2_000,  # executions in the DAG (bench_queries.py)
         ("mlflow", "log_metric"): 500,
         ("mlflow", "search_runs_df"): 1_000,
     },
     "full": {
         ("mlmd", "artifacts"): 20_000,
         ("mlmd", "executions"): 5_000,
+        ("mlmd", "filter"): 100_000,
+        ("mlmd", "lineage"): 10_000,
         ("mlflow", "log_metric"): 5_000,
         ("mlflow", "search_runs_df"): 10_000,
     },
