@@ -1,31 +1,23 @@
 """Events and lineage queries.
 
-Lineage is walked in the database with a recursive query, artifact to artifact, never one
-query per node. A hop is one event edge: `max_hops=1` from a model reaches the execution
-that produced it, `max_hops=2` also that execution's inputs; 0 is the artifact alone; None
-walks to the end. `direction` chooses the walk: `upstream` follows what an artifact was made
-from, `downstream` what was made from it, `both` is the union of the two walks.
-
-Artifacts with the same URI are the same data. When one run outputs `gs://b/clean.csv` and a
-later run records a new artifact with that URI as its input, the later run's upstream
-lineage goes on through the first run to its inputs (and the first run's downstream lineage
-reaches the later run). Precisely: an artifact that no execution produced stands for the
-newest record of its URI, made before it, that an execution did produce: what was at that
-place when it was read. The link costs no hop, and is not made when both fingerprints are
-known and differ (same place, different data).
+A hop is one event edge: `max_hops=1` from a model reaches the execution that produced it,
+`max_hops=2` also that execution's inputs; 0 is the artifact alone; None walks to the end.
+`direction` chooses the walk: `upstream` follows what an artifact was made from,
+`downstream` what was made from it, `both` is the union of the two walks. Artifacts with the
+same URI are the same data: see `store.walk` for the walk and that rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, filters, graph, nodes, schema
+from mlineage.store import codec, filters, graph, nodes, schema, walk
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import (
     Artifact,
@@ -170,13 +162,13 @@ def _graph(
     more ids than one statement may bind)."""
     artifacts_t, executions_t, events_t = schema.artifacts, schema.executions, schema.events
     artifact_rows: list[Any] = []
-    for chunk in _chunks(sorted(set(artifact_ids))):
+    for chunk in walk.chunks(sorted(set(artifact_ids))):
         statement = sa.select(artifacts_t).where(artifacts_t.c.id.in_(chunk))
         if artifact_filter is not None:
             statement = statement.where(artifact_filter)
         artifact_rows += connection.execute(statement).mappings().all()
     execution_rows: list[Any] = []
-    for chunk in _chunks(sorted(set(execution_ids))):
+    for chunk in walk.chunks(sorted(set(execution_ids))):
         execution_rows += (
             connection.execute(sa.select(executions_t).where(executions_t.c.id.in_(chunk)))
             .mappings()
@@ -184,7 +176,7 @@ def _graph(
         )
     wanted_executions = {row["id"] for row in execution_rows}
     event_rows: list[Any] = []
-    for chunk in _chunks(sorted(row["id"] for row in artifact_rows)):
+    for chunk in walk.chunks(sorted(row["id"] for row in artifact_rows)):
         event_rows += [
             row
             for row in connection.execute(
@@ -219,130 +211,6 @@ def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str)
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 
 
-def _produced(artifact: sa.FromClause) -> sa.ColumnElement[bool]:
-    events = schema.events
-    return sa.exists().where(events.c.artifact_id == artifact.c.id, events.c.type == "OUTPUT")
-
-
-def _earlier(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
-    """`a` was recorded before `b` (ties broken by id)."""
-    return sa.or_(
-        a.c.create_time < b.c.create_time,
-        sa.and_(a.c.create_time == b.c.create_time, a.c.id < b.c.id),
-    )
-
-
-def _same_place(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
-    return sa.and_(a.c.store_id == b.c.store_id, a.c.uri == b.c.uri)
-
-
-def _same_content(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
-    """No fingerprints that are both known and differ."""
-    return sa.or_(a.c.fingerprint == "", b.c.fingerprint == "", a.c.fingerprint == b.c.fingerprint)
-
-
-def _steps(way: Literal["upstream", "downstream"]) -> sa.Subquery:
-    """Artifact-to-artifact steps of a walk, as (src, dst, hops) rows.
-
-    Two kinds: through an execution (artifact <-OUTPUT- execution <-INPUT- artifact when
-    walking upstream, the reverse downstream; 2 hops), and between records of the same data
-    (0 hops): an artifact that no execution produced, recorded with a URI, stands for the
-    newest earlier record of that URI that an execution did produce (what was there when it
-    was read), unless their fingerprints are both known and differ.
-    """
-    events = schema.events
-    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
-    first, second = events.alias("first_hop"), events.alias("second_hop")
-    through_execution = (
-        sa.select(
-            first.c.artifact_id.label("src"),
-            second.c.artifact_id.label("dst"),
-            sa.literal(2).label("hops"),
-        )
-        .join(second, second.c.execution_id == first.c.execution_id)
-        .where(first.c.type == toward, second.c.type == away)
-    )
-    read = schema.artifacts.alias("read_record")  # recorded as used, produced by nothing
-    written = schema.artifacts.alias("written_record")  # produced by an execution
-    newest_write = schema.artifacts.alias("newest_write")
-    newest_before_read = (
-        sa.select(newest_write.c.id)
-        .where(
-            _same_place(newest_write, read), _earlier(newest_write, read), _produced(newest_write)
-        )
-        .order_by(newest_write.c.create_time.desc(), newest_write.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    link = sa.and_(
-        written.c.id == newest_before_read,
-        read.c.uri != "",
-        ~_produced(read),
-        _same_content(read, written),
-    )
-    src, dst = (read, written) if way == "upstream" else (written, read)
-    same_data = (
-        sa.select(src.c.id.label("src"), dst.c.id.label("dst"), sa.literal(0).label("hops"))
-        .select_from(read)
-        .join(written, _same_place(written, read))
-        .where(link)
-    )
-    return sa.union_all(through_execution, same_data).subquery("steps")
-
-
-def _walk(
-    connection: Connection,
-    start: int,
-    max_hops: int | None,
-    way: Literal["upstream", "downstream"],
-    limit: int,
-) -> tuple[dict[int, int], dict[int, int], bool]:
-    """Artifacts and executions reached from `start`, each with its hop distance."""
-    events_t = schema.events
-    toward = "OUTPUT" if way == "upstream" else "INPUT"
-    steps = _steps(way)
-    if max_hops is None:
-        # The transitive closure: rows are bare ids, so UNION ends the walk on a cycle.
-        closure = sa.select(sa.literal(start).label("id")).cte("walk", recursive=True)
-        closure = closure.union(sa.select(steps.c.dst).join(closure, steps.c.src == closure.c.id))
-        reached = sa.select(closure.c.id, sa.literal(0)).limit(limit + 1)
-    else:
-        # Bounded by max_hops, so (id, depth) rows end on cycles too.
-        walk = sa.select(sa.literal(start).label("id"), sa.literal(0).label("depth")).cte(
-            "walk", recursive=True
-        )
-        walk = walk.union(
-            sa.select(steps.c.dst, (walk.c.depth + steps.c.hops).label("depth"))
-            .join(walk, steps.c.src == walk.c.id)
-            .where(walk.c.depth + steps.c.hops <= max_hops)
-        )
-        reached = (
-            sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id).limit(limit + 1)
-        )
-    artifacts: dict[int, int] = dict(connection.execute(reached).all())
-    truncated = len(artifacts) > limit
-    if truncated:
-        artifacts = dict(list(artifacts.items())[:limit])
-    executions: dict[int, int] = {}
-    if max_hops is None or max_hops >= 1:
-        near = [a for a, d in artifacts.items() if max_hops is None or d + 1 <= max_hops]
-        for chunk in _chunks(near):
-            rows = connection.execute(
-                sa.select(events_t.c.execution_id, events_t.c.artifact_id).where(
-                    events_t.c.artifact_id.in_(chunk), events_t.c.type == toward
-                )
-            ).all()
-            for execution_id, artifact_id in rows:
-                depth = artifacts[artifact_id] + 1
-                executions[execution_id] = min(depth, executions.get(execution_id, depth))
-    return artifacts, executions, truncated
-
-
-def _chunks(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
-
-
 def artifact_subgraph(
     connection: Connection,
     stores: StoreIds,
@@ -374,7 +242,7 @@ def artifact_subgraph(
     truncated = False
     ways: tuple[Any, ...] = ("upstream", "downstream") if direction == "both" else (direction,)
     for way in ways:
-        found_a, found_e, cut = _walk(connection, ref.id, max_hops, way, node_limit)
+        found_a, found_e, cut = walk.walk(connection, ref.id, max_hops, way, node_limit)
         artifacts.update(found_a)
         executions.update(found_e)
         truncated = truncated or cut

@@ -101,7 +101,8 @@ artifacts = _node_table(
     Column("state", String(32), nullable=False),
     Column("fingerprint", String(80), nullable=False, default=""),
 )
-Index(None, artifacts.c.store_id, artifacts.c.uri)
+# Records of one URI, newest first: how lineage finds the write a read saw (store.walk).
+Index(None, artifacts.c.store_id, artifacts.c.uri, artifacts.c.create_time, artifacts.c.id)
 
 executions = _node_table(
     "executions",

@@ -90,7 +90,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_artifacts_store_id_uri"), ["store_id", "uri"], unique=False
+            batch_op.f("ix_artifacts_store_id_uri_create_time_id"),
+            ["store_id", "uri", "create_time", "id"],
+            unique=False,
         )
 
     op.create_table(
@@ -465,7 +467,7 @@ def downgrade() -> None:
 
     op.drop_table("contexts")
     with op.batch_alter_table("artifacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_artifacts_store_id_uri"))
+        batch_op.drop_index(batch_op.f("ix_artifacts_store_id_uri_create_time_id"))
         batch_op.drop_index(batch_op.f("ix_artifacts_store_id_schema_title"))
         batch_op.drop_index(batch_op.f("ix_artifacts_store_id_display_name"))
         batch_op.drop_index(batch_op.f("ix_artifacts_store_id_create_time_id"))

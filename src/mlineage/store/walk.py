@@ -1,0 +1,179 @@
+"""Walking lineage: which artifacts and executions a lineage query reaches.
+
+The walk runs in rounds. Each round is one recursive query over events, artifact to
+artifact through executions (artifact <-OUTPUT- execution <-INPUT- artifact upstream, the
+reverse downstream; 2 hops), from a set of seed artifacts. Then one query finds, for what
+the round reached, the other records of the same data (0 hops, see below), which seed the
+next round. So the number of queries grows with the number of times a lineage crosses from
+one run to another through a URI, never with the number of nodes, and every query is driven
+by indexes from the nodes it starts at: the cost follows the subgraph, not the store.
+
+Same data: an artifact that no execution produced, recorded with a URI, stands for the
+newest record of that URI, made before it, that an execution did produce (what was at that
+place when it was read), unless both have content fingerprints and they differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from mlineage.store import schema
+
+Way = Literal["upstream", "downstream"]
+_SEED_CHUNK = 4000
+
+
+def _produced(artifact: sa.FromClause) -> sa.ColumnElement[bool]:
+    events = schema.events
+    return sa.exists().where(events.c.artifact_id == artifact.c.id, events.c.type == "OUTPUT")
+
+
+def _earlier(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    """`a` was recorded before `b` (ties broken by id)."""
+    return sa.or_(
+        a.c.create_time < b.c.create_time,
+        sa.and_(a.c.create_time == b.c.create_time, a.c.id < b.c.id),
+    )
+
+
+def _same_place(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    return sa.and_(a.c.store_id == b.c.store_id, a.c.uri == b.c.uri)
+
+
+def _same_content(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
+    """No fingerprints that are both known and differ."""
+    return sa.or_(a.c.fingerprint == "", b.c.fingerprint == "", a.c.fingerprint == b.c.fingerprint)
+
+
+def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[int, int]]:
+    """(from, to) pairs of records of the same data, from the artifacts `ids`."""
+    read = schema.artifacts.alias("read_record")
+    written = schema.artifacts.alias("written_record")
+    newest = schema.artifacts.alias("newest_write")
+    newest_before_read = (
+        sa.select(newest.c.id)
+        .where(_same_place(newest, read), _earlier(newest, read), _produced(newest))
+        .order_by(newest.c.create_time.desc(), newest.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    link = sa.and_(
+        written.c.id == newest_before_read,
+        read.c.uri != "",
+        ~_produced(read),
+        _same_content(read, written),
+    )
+    start, end = (read, written) if way == "upstream" else (written, read)
+    pairs: list[tuple[int, int]] = []
+    for chunk in chunks(ids):
+        statement = (
+            sa.select(start.c.id, end.c.id)
+            .select_from(start)
+            .join(end, _same_place(end, start))
+            .where(start.c.id.in_(chunk), start.c.uri != "", link)
+        )
+        pairs += [(a, b) for a, b in connection.execute(statement)]
+    return pairs
+
+
+def _seeds(seeds: dict[int, int]) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """SELECT id, depth for the seeds: one SELECT per distinct depth (there are few)."""
+    artifacts = schema.artifacts
+    by_depth: dict[int, list[int]] = {}
+    for pk, depth in seeds.items():
+        by_depth.setdefault(depth, []).append(pk)
+    selects = [
+        sa.select(artifacts.c.id, sa.literal(depth, sa.Integer).label("depth")).where(
+            artifacts.c.id.in_(ids)
+        )
+        for depth, ids in sorted(by_depth.items())
+    ]
+    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+
+
+def _events_round(
+    connection: Connection, seeds: dict[int, int], max_hops: int | None, way: Way
+) -> dict[int, int]:
+    """Artifacts reached from `seeds` (id -> depth) through executions, with depths."""
+    events = schema.events
+    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
+    first, second = events.alias("first_hop"), events.alias("second_hop")
+    reached: dict[int, int] = {}
+    for chunk in chunks(sorted(seeds)):
+        walk = _seeds({pk: seeds[pk] for pk in chunk}).cte("walk", recursive=True)
+        step = (
+            sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
+            .select_from(walk)
+            .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
+            .join(
+                second,
+                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
+            )
+        )
+        if max_hops is None:
+            # Walk to the end. Depths are not needed, so keep them all 0: then UNION, which
+            # drops rows seen before, also ends the walk on a cycle.
+            step = step.with_only_columns(second.c.artifact_id, walk.c.depth)
+        else:
+            step = step.where(walk.c.depth + 2 <= max_hops)  # bounded: ends on cycles too
+        walk = walk.union(step)
+        query = sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id)
+        for pk, depth in connection.execute(query):
+            reached[pk] = min(depth, reached.get(pk, depth))
+    return reached
+
+
+def walk(
+    connection: Connection, start: int, max_hops: int | None, way: Way, limit: int
+) -> tuple[dict[int, int], dict[int, int], bool]:
+    """Artifacts and executions reached from artifact `start` (id -> hops), and whether
+    `limit` artifacts cut the walk short."""
+    artifacts: dict[int, int] = {}
+    seeds = {start: 0}
+    truncated = False
+    while seeds:
+        reached = _events_round(connection, seeds, max_hops, way)
+        fresh = {pk: d for pk, d in reached.items() if d < artifacts.get(pk, d + 1)}
+        artifacts.update(fresh)
+        if len(artifacts) > limit:
+            truncated = True
+            break
+        seeds = {}
+        for source, other in _same_data(connection, sorted(fresh), way):
+            depth = artifacts[source]
+            if depth < artifacts.get(other, depth + 1):
+                artifacts[other] = seeds[other] = depth
+    if truncated:
+        kept = sorted(artifacts.items(), key=lambda item: (item[1], item[0]))[:limit]
+        artifacts = dict(kept)
+    return artifacts, _executions(connection, artifacts, max_hops, way), truncated
+
+
+def _executions(
+    connection: Connection, artifacts: dict[int, int], max_hops: int | None, way: Way
+) -> dict[int, int]:
+    """The executions one hop beyond the walked artifacts, in the walk's direction."""
+    events = schema.events
+    toward = "OUTPUT" if way == "upstream" else "INPUT"
+    near = [pk for pk, depth in artifacts.items() if max_hops is None or depth + 1 <= max_hops]
+    executions: dict[int, int] = {}
+    for chunk in chunks(sorted(near)):
+        rows = connection.execute(
+            sa.select(events.c.execution_id, events.c.artifact_id).where(
+                events.c.artifact_id.in_(chunk), events.c.type == toward
+            )
+        )
+        for execution_id, artifact_id in rows:
+            depth = artifacts[artifact_id] + 1
+            executions[execution_id] = min(depth, executions.get(execution_id, depth))
+    return executions
+
+
+def chunks(ids: list[Any], size: int = _SEED_CHUNK) -> Iterable[list[Any]]:
+    """Slices small enough to bind in one statement on every database."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
