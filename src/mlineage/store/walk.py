@@ -15,6 +15,7 @@ place when it was read), unless both have content fingerprints and they differ.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -49,8 +50,10 @@ def _same_content(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
     return sa.or_(a.c.fingerprint == "", b.c.fingerprint == "", a.c.fingerprint == b.c.fingerprint)
 
 
-def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[int, int]]:
-    """(from, to) pairs of records of the same data, from the artifacts `ids`."""
+@functools.cache
+def _same_data_statement(way: Way) -> sa.Select[Any]:
+    """(from, to) pairs of records of the same data from the artifacts `:ids` (built once:
+    building a statement costs more than running it)."""
     read = schema.artifacts.alias("read_record")
     written = schema.artifacts.alias("written_record")
     newest = schema.artifacts.alias("newest_write")
@@ -68,61 +71,70 @@ def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[i
         _same_content(read, written),
     )
     start, end = (read, written) if way == "upstream" else (written, read)
+    return (
+        sa.select(start.c.id, end.c.id)
+        .select_from(start)
+        .join(end, _same_place(end, start))
+        .where(start.c.id.in_(sa.bindparam("ids", expanding=True)), start.c.uri != "", link)
+    )
+
+
+def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[int, int]]:
+    statement = _same_data_statement(way)
     pairs: list[tuple[int, int]] = []
     for chunk in chunks(ids):
-        statement = (
-            sa.select(start.c.id, end.c.id)
-            .select_from(start)
-            .join(end, _same_place(end, start))
-            .where(start.c.id.in_(chunk), start.c.uri != "", link)
-        )
-        pairs += [(a, b) for a, b in connection.execute(statement)]
+        pairs += [(a, b) for a, b in connection.execute(statement, {"ids": chunk})]
     return pairs
 
 
-def _seeds(seeds: dict[int, int]) -> sa.Select[Any] | sa.CompoundSelect[Any]:
-    """SELECT id, depth for the seeds: one SELECT per distinct depth (there are few)."""
-    artifacts = schema.artifacts
-    by_depth: dict[int, list[int]] = {}
-    for pk, depth in seeds.items():
-        by_depth.setdefault(depth, []).append(pk)
-    selects = [
-        sa.select(artifacts.c.id, sa.literal(depth, sa.Integer).label("depth")).where(
-            artifacts.c.id.in_(ids)
-        )
-        for depth, ids in sorted(by_depth.items())
+@functools.cache
+def _round_statement(way: Way, depths: int, bounded: bool) -> sa.Select[Any]:
+    """One round's recursive query, from `depths` groups of seeds (`:ids_<n>` at depth
+    `:depth_<n>`), bounded by `:max_hops` or not. Built once per shape."""
+    events, artifacts = schema.events, schema.artifacts
+    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
+    first, second = events.alias("first_hop"), events.alias("second_hop")
+    seeds = [
+        sa.select(
+            artifacts.c.id, sa.bindparam(f"depth_{n}", type_=sa.Integer).label("depth")
+        ).where(artifacts.c.id.in_(sa.bindparam(f"ids_{n}", expanding=True)))
+        for n in range(depths)
     ]
-    return selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    base = seeds[0] if depths == 1 else sa.union_all(*seeds)
+    walk = base.cte("walk", recursive=True)
+    step = (
+        sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
+        .select_from(walk)
+        .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
+        .join(
+            second,
+            sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
+        )
+    )
+    if bounded:
+        step = step.where(walk.c.depth + 2 <= sa.bindparam("max_hops", type_=sa.Integer))
+    else:
+        # Walk to the end. Depths are not needed, so keep them all 0: then UNION, which drops
+        # rows seen before, also ends the walk on a cycle.
+        step = step.with_only_columns(second.c.artifact_id, walk.c.depth)
+    walk = walk.union(step)
+    return sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id)
 
 
 def _events_round(
     connection: Connection, seeds: dict[int, int], max_hops: int | None, way: Way
 ) -> dict[int, int]:
     """Artifacts reached from `seeds` (id -> depth) through executions, with depths."""
-    events = schema.events
-    toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
-    first, second = events.alias("first_hop"), events.alias("second_hop")
     reached: dict[int, int] = {}
     for chunk in chunks(sorted(seeds)):
-        walk = _seeds({pk: seeds[pk] for pk in chunk}).cte("walk", recursive=True)
-        step = (
-            sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
-            .select_from(walk)
-            .join(first, sa.and_(first.c.artifact_id == walk.c.id, first.c.type == toward))
-            .join(
-                second,
-                sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
-            )
-        )
-        if max_hops is None:
-            # Walk to the end. Depths are not needed, so keep them all 0: then UNION, which
-            # drops rows seen before, also ends the walk on a cycle.
-            step = step.with_only_columns(second.c.artifact_id, walk.c.depth)
-        else:
-            step = step.where(walk.c.depth + 2 <= max_hops)  # bounded: ends on cycles too
-        walk = walk.union(step)
-        query = sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id)
-        for pk, depth in connection.execute(query):
+        by_depth: dict[int, list[int]] = {}
+        for pk in chunk:
+            by_depth.setdefault(seeds[pk], []).append(pk)
+        params: dict[str, Any] = {"max_hops": max_hops}
+        for n, (depth, ids) in enumerate(sorted(by_depth.items())):
+            params[f"ids_{n}"], params[f"depth_{n}"] = ids, depth
+        statement = _round_statement(way, len(by_depth), max_hops is not None)
+        for pk, depth in connection.execute(statement, params):
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
 
