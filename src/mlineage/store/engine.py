@@ -62,13 +62,22 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
 
+def _json_loads(text: str) -> Any:
+    return {} if text == "{}" else json.loads(text)  # most labels and much metadata are empty
+
+
 def create_engine(store: str) -> Engine:
     """An engine for `store`, with mlineage's transaction settings installed."""
     url = database_url(store)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_serializer=_json_dumps
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        json_serializer=_json_dumps,
+        json_deserializer=_json_loads,
     )
 
 
@@ -85,6 +94,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         url.set(query=query),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         json_serializer=_json_dumps,
+        json_deserializer=_json_loads,
     )
 
     @event.listens_for(engine, "connect")
