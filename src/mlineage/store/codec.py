@@ -12,8 +12,6 @@ from mlineage.types import (
     Artifact,
     ArtifactState,
     Context,
-    Event,
-    EventType,
     Execution,
     ExecutionState,
     StoreName,
@@ -77,13 +75,3 @@ def execution_from_row(row: Mapping[Any, Any], store: StoreName) -> Execution:
 def context_from_row(row: Mapping[Any, Any], store: StoreName) -> Context:
     """A context without its parents (`nodes.with_parents` fills them)."""
     return Context(**_common(row, store, "contexts"))
-
-
-def event_from_row(row: Mapping[Any, Any], store: StoreName) -> Event:
-    return Event(
-        artifact=f"{store}/artifacts/{row['artifact_resource_id']}",
-        execution=f"{store}/executions/{row['execution_resource_id']}",
-        type=EventType[row["type"]],
-        event_time=from_micros(row["event_time"]),
-        labels=row["labels"],
-    )

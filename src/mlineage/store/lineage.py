@@ -174,32 +174,30 @@ def _graph(
             .mappings()
             .all()
         )
-    wanted_executions = {row["id"] for row in execution_rows}
-    event_rows: list[Any] = []
-    for chunk in walk.chunks(sorted(row["id"] for row in artifact_rows)):
-        event_rows += [
-            row
-            for row in connection.execute(
-                sa.select(
-                    events_t,
-                    artifacts_t.c.resource_id.label("artifact_resource_id"),
-                    executions_t.c.resource_id.label("execution_resource_id"),
+    artifacts = {row["id"]: codec.artifact_from_row(row, store) for row in artifact_rows}
+    executions = {row["id"]: codec.execution_from_row(row, store) for row in execution_rows}
+    events: list[tuple[int, Event]] = []
+    small = len(executions) <= walk.CHUNK  # then let the database drop other executions' events
+    for chunk in walk.chunks(sorted(artifacts)):
+        statement = sa.select(events_t).where(events_t.c.artifact_id.in_(chunk))
+        if small:
+            statement = statement.where(events_t.c.execution_id.in_(sorted(executions)))
+        for row in connection.execute(statement).mappings():
+            execution = executions.get(row["execution_id"])
+            if execution is not None:
+                event = Event(
+                    artifact=artifacts[row["artifact_id"]].name,
+                    execution=execution.name,
+                    type=EventType[row["type"]],
+                    event_time=codec.from_micros(row["event_time"]),
+                    labels=row["labels"],
                 )
-                .join(artifacts_t, artifacts_t.c.id == events_t.c.artifact_id)
-                .join(executions_t, executions_t.c.id == events_t.c.execution_id)
-                .where(events_t.c.artifact_id.in_(chunk))
-            ).mappings()
-            if row["execution_id"] in wanted_executions
-        ]
+                events.append((row["id"], event))
     return LineageGraph(
-        artifacts=[codec.artifact_from_row(r, store) for r in sorted(artifact_rows, key=_id)],
-        executions=[codec.execution_from_row(r, store) for r in sorted(execution_rows, key=_id)],
-        events=[codec.event_from_row(r, store) for r in sorted(event_rows, key=_id)],
+        artifacts=[artifacts[pk] for pk in sorted(artifacts)],
+        executions=[executions[pk] for pk in sorted(executions)],
+        events=[event for _, event in sorted(events, key=lambda item: item[0])],
     )
-
-
-def _id(row: Any) -> int:
-    return int(row["id"])
 
 
 def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:

@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection
 from mlineage.store import schema
 
 Way = Literal["upstream", "downstream"]
-_SEED_CHUNK = 4000
+CHUNK = 4000
+"""Ids bound in one statement at most: well under every database's limit."""
 
 
 def _produced(artifact: sa.FromClause) -> sa.ColumnElement[bool]:
@@ -185,7 +186,7 @@ def _executions(
     return executions
 
 
-def chunks(ids: list[Any], size: int = _SEED_CHUNK) -> Iterable[list[Any]]:
+def chunks(ids: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     """Slices small enough to bind in one statement on every database."""
     for i in range(0, len(ids), size):
         yield ids[i : i + size]
