@@ -495,8 +495,10 @@ class ExperimentRun:
         if slow is not None and facts is None:
             slow.deliver_later(self._record_slow_provenance)
         execution = self._find_run_execution()
-        if execution is not None and execution.state is not state:
-            execution.update(state=state)
+        if execution is not None:
+            execution.sync_resource()  # another process may have changed it since
+            if execution.state is not state:
+                execution.update(state=state)
 
     def _slow_facts(self, slow: dict[str, Any]) -> dict[str, Any]:
         facts: dict[str, Any] = {}
