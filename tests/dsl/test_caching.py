@@ -113,3 +113,20 @@ def test_deleted_output_files_are_not_reused(tmp_path: Path) -> None:
     Path(first.tasks["generate"].outputs["data"].path).unlink()
     again = dsl.run_pipeline(small_pipeline, pipeline_root=str(tmp_path))
     assert states(again)["generate"] == "COMPLETE"
+
+
+@dsl.component
+def describe(data: Input[Dataset]) -> str:
+    return data.uri
+
+
+def test_remote_inputs_at_other_places_are_not_the_same_input(tmp_path: Path) -> None:
+    """A gs:// input has no local content to hash: its URI is part of the cache key."""
+    dsl.init(pipeline_root=str(tmp_path))
+    first = describe(data=Dataset(uri="gs://bucket/one.csv"))
+    other = describe(data=Dataset(uri="gs://bucket/two.csv"))
+    again = describe(data=Dataset(uri="gs://bucket/one.csv"))
+    assert first.state is types.ExecutionState.COMPLETE
+    assert other.state is types.ExecutionState.COMPLETE
+    assert other.output == "gs://bucket/two.csv"
+    assert again.state is types.ExecutionState.CACHED

@@ -156,3 +156,9 @@ def test_two_runs_and_resource_names() -> None:
     assert [c.key for c in by_name.params] == ["learning_rate"]
     with pytest.raises(InvalidArgumentError, match="subject"):
         aiplatform.diff("not a resource", b)
+
+
+def test_an_int_and_an_equal_float_are_the_same_value() -> None:
+    a = _train("a", "gs://b/train.csv", depth=6)
+    b = _train("b", "gs://b/train.csv", depth=6.0)  # type: ignore[arg-type]
+    assert aiplatform.diff(a, b).params == []

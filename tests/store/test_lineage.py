@@ -120,9 +120,12 @@ def test_a_node_limit_truncates_and_says_so(store: SqlStore, parent: StoreName) 
             outputs=[Artifact(display_name=f"a{i}")],
         )
         previous = made.name
-    graph = store.query_artifact_lineage_subgraph(previous, direction="upstream", node_limit=3)
-    assert graph.truncated
-    assert len(graph.artifacts) == 3
+    for max_hops in (None, 100):
+        graph = store.query_artifact_lineage_subgraph(
+            previous, direction="upstream", node_limit=3, max_hops=max_hops
+        )
+        assert graph.truncated
+        assert {a.display_name for a in graph.artifacts} == {"a7", "a6", "a5"}  # the nearest
     whole = store.query_artifact_lineage_subgraph(previous, direction="upstream")
     assert not whole.truncated
     assert len(whole.artifacts) == 8

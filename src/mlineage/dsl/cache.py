@@ -30,10 +30,12 @@ def _content(artifact: Artifact) -> str:
     if artifact.fingerprint:
         return artifact.fingerprint
     path = local_path(artifact.uri) if artifact.uri else None
-    if path is None or not path.exists():
-        text = json.dumps(artifact.metadata, sort_keys=True, default=repr)
-        return f"{artifact.schema_title}:metadata:" + hashlib.sha256(text.encode()).hexdigest()
-    return f"uri:{artifact.uri}"
+    if path is not None and path.exists():
+        return f"uri:{artifact.uri}"
+    # No content to hash (a remote URI, or metadata only): its place and its metadata.
+    text = json.dumps(artifact.metadata, sort_keys=True, default=repr)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return f"{artifact.schema_title}:{artifact.uri}:metadata:{digest}"
 
 
 def cache_key(

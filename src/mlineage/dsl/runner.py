@@ -220,6 +220,10 @@ class _Execution:
             task.state, task.error = ExecutionState.FAILED, message
             self.causes[task.name] = exc
             return
+        except BaseException as exc:  # Ctrl-C or SystemExit: record it, then let it through
+            self.recorder.fail_task(execution, f"interrupted: {type(exc).__name__}")
+            task.state, task.error = ExecutionState.FAILED, "interrupted"
+            raise
         self.recorder.finish_task(execution, outputs, {"_outputs": values})
         task.results = {**outputs, **values}
         task.state = ExecutionState.COMPLETE

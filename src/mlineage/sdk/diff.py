@@ -161,6 +161,9 @@ def _compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[ValueC
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool | str):
+        return not isinstance(b, bool) and a == b  # 1 and 1.0 are the same parameter value
     return bool(a == b) and type(a) is type(b)
 
 
@@ -350,8 +353,8 @@ def _shares_upstream(before: _Side, after: _Side) -> bool:
         names = {a.name for a in side.data.values()}
         return names | {f"{a.uri}#{a.fingerprint}" for a in side.data.values() if a.uri}
 
-    paired = any(old and new for old, new in _pair_steps(before, after))
-    return paired or bool(data(before) & data(after))
+    same_places = bool(before.steps.keys() & after.steps.keys())  # steps that wrote the same URI
+    return same_places or bool(data(before) & data(after))
 
 
 def _side(reader: _Reader, subject: Any) -> _Side:

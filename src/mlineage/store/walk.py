@@ -144,26 +144,38 @@ def walk(
     connection: Connection, start: int, max_hops: int | None, way: Way, limit: int
 ) -> tuple[dict[int, int], dict[int, int], bool]:
     """Artifacts and executions reached from artifact `start` (id -> hops), and whether
-    `limit` artifacts cut the walk short."""
+    `limit` artifacts cut the walk short (then the nearest `limit` are kept)."""
+    artifacts = _rounds(connection, start, max_hops, way, limit)
+    truncated = len(artifacts) > limit
+    if truncated and max_hops is None:
+        # A walk to the end does not track distances; to keep the nearest artifacts, walk
+        # again with growing bounds until one bound reaches past the limit.
+        hops = 2
+        while len(bounded := _rounds(connection, start, hops, way, limit)) <= limit:
+            hops *= 2
+        artifacts = bounded
+    if truncated:
+        kept = sorted(artifacts.items(), key=lambda item: (item[1], item[0]))[:limit]
+        artifacts = dict(kept)
+    return artifacts, _executions(connection, artifacts, max_hops, way), truncated
+
+
+def _rounds(
+    connection: Connection, start: int, max_hops: int | None, way: Way, limit: int
+) -> dict[int, int]:
+    """The walk's rounds, stopped once more than `limit` artifacts are reached."""
     artifacts: dict[int, int] = {}
     seeds = {start: 0}
-    truncated = False
-    while seeds:
+    while seeds and len(artifacts) <= limit:
         reached = _events_round(connection, seeds, max_hops, way)
         fresh = {pk: d for pk, d in reached.items() if d < artifacts.get(pk, d + 1)}
         artifacts.update(fresh)
-        if len(artifacts) > limit:
-            truncated = True
-            break
         seeds = {}
         for source, other in _same_data(connection, sorted(fresh), way):
             depth = artifacts[source]
             if depth < artifacts.get(other, depth + 1):
                 artifacts[other] = seeds[other] = depth
-    if truncated:
-        kept = sorted(artifacts.items(), key=lambda item: (item[1], item[0]))[:limit]
-        artifacts = dict(kept)
-    return artifacts, _executions(connection, artifacts, max_hops, way), truncated
+    return artifacts
 
 
 def _executions(
