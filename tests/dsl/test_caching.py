@@ -130,3 +130,24 @@ def test_remote_inputs_at_other_places_are_not_the_same_input(tmp_path: Path) ->
     assert other.state is types.ExecutionState.COMPLETE
     assert other.output == "gs://bucket/two.csv"
     assert again.state is types.ExecutionState.CACHED
+
+
+def test_the_same_input_object_with_new_content_misses(tmp_path: Path) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_text("a\n")
+    data = Dataset(uri=str(path))
+    assert count_lines(data=data).output == 1
+    path.write_text("a\nb\n")
+    again = count_lines(data=data)
+    assert again.state is types.ExecutionState.COMPLETE
+    assert again.output == 2
+
+
+def test_an_output_changed_after_the_run_is_not_reused(tmp_path: Path) -> None:
+    raw = tmp_path / "raw.csv"
+    raw.write_text("x\n")
+    first = fit(data=Dataset(uri=str(raw)))
+    Path(first.outputs["model"].path).write_text("tampered\n")
+    second = fit(data=Dataset(uri=str(raw)))
+    assert second.state is types.ExecutionState.COMPLETE
+    assert Path(second.outputs["model"].path).read_text() == "x\n"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from mlineage import types
 from mlineage.dsl.artifacts import Artifact
-from mlineage.fingerprint import local_path
+from mlineage.fingerprint import fingerprint, local_path
 from mlineage.store import MetadataStore
 from mlineage.types import EventType, StoreName
 
@@ -74,6 +73,6 @@ def find_cached(
     outputs = {a.display_name: a for a in graph.artifacts if a.name in produced}
     for artifact in outputs.values():
         path = local_path(artifact.uri) if artifact.fingerprint else None
-        if path is not None and not os.path.exists(path):
-            return None  # the outputs were deleted: run again
+        if path is not None and fingerprint(artifact.uri) != artifact.fingerprint:
+            return None  # an output was deleted or changed since: run again
     return execution, outputs

@@ -86,12 +86,16 @@ class RunRecorder:
         self.run = self.store.update_run(self.name, state=state)
 
     def record_inputs(self, artifacts: Sequence[Artifact]) -> None:
-        """Record the artifacts that have no record yet (raw inputs), with fingerprints."""
-        new = [a for a in artifacts if not a.resource_name]
+        """Record the raw inputs that have no record yet, or whose local content changed
+        since they were recorded (a new record, so caching and lineage see new data)."""
+        new = []
+        for artifact in artifacts:
+            content = fingerprint(artifact.uri) if artifact.uri else ""
+            if not artifact.resource_name or (content and content != artifact.fingerprint):
+                artifact.fingerprint = content
+                new.append(artifact)
         if not new:
             return
-        for artifact in new:
-            artifact.fingerprint = fingerprint(artifact.uri) if artifact.uri else ""
         created = self.store.create_many(
             self.parent,
             [
