@@ -162,3 +162,16 @@ def test_an_int_and_an_equal_float_are_the_same_value() -> None:
     a = _train("a", "gs://b/train.csv", depth=6)
     b = _train("b", "gs://b/train.csv", depth=6.0)  # type: ignore[arg-type]
     assert aiplatform.diff(a, b).params == []
+
+
+def test_a_lineage_too_large_to_read_whole_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlineage.store import lineage
+
+    _preprocess("clean", "gs://b/raw.parquet", "gs://b/clean.csv")
+    a = _train("a", "gs://b/clean.csv")
+    b = _train("b", "gs://b/clean.csv", depth=7)
+    assert not aiplatform.diff(a, b).truncated
+    monkeypatch.setattr(lineage, "DEFAULT_NODE_LIMIT", 2)
+    result = aiplatform.diff(a, b)
+    assert result.truncated
+    assert "upstream is partial" in str(result)

@@ -117,6 +117,8 @@ class Diff:
     environment: list[ValueChange] = field(default_factory=list)
     shared_upstream: bool = True
     """False when the two have no data and no step in common upstream."""
+    truncated: bool = False
+    """True when a lineage was too large to read whole: the upstream part is partial."""
 
     def __bool__(self) -> bool:
         sections = (self.params, self.metrics, self.data, self.steps, self.code, self.environment)
@@ -126,6 +128,8 @@ class Diff:
         lines = [f"What changed: {self.before} -> {self.after}"]
         if not self.shared_upstream:
             lines.append("  They share nothing upstream: no data and no step in common.")
+        if self.truncated:
+            lines.append("  (The lineage was too large to read whole: upstream is partial.)")
         sections: list[tuple[str, Iterable[ValueChange | ArtifactChange | StepChange]]] = [
             ("Parameters", self.params),
             ("Metrics", self.metrics),
@@ -184,6 +188,7 @@ class _Side:
     provenance: dict[str, Any] = field(default_factory=dict)
     data: dict[str, types.Artifact] = field(default_factory=dict)
     steps: dict[str, _Step] = field(default_factory=dict)
+    truncated: bool = False
 
 
 class _Reader:
@@ -259,6 +264,7 @@ class _Reader:
 
     def _collect(self, side: _Side, graph: LineageGraph, exclude: set[str]) -> None:
         """Add the graph's data and steps to `side`, except the nodes named in `exclude`."""
+        side.truncated = side.truncated or graph.truncated
         for artifact in graph.artifacts:
             if artifact.name not in exclude:
                 side.data.setdefault(
@@ -395,4 +401,5 @@ def diff(a: Any, b: Any) -> Diff:
         code=_compare(_code(before.provenance), _code(after.provenance)),
         environment=_compare(_environment(before.provenance), _environment(after.provenance)),
         shared_upstream=_shares_upstream(before, after),
+        truncated=before.truncated or after.truncated,
     )
