@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlineage import types
-from mlineage.errors import InvalidArgumentError
+from mlineage.errors import InvalidArgumentError, NotFoundError
 from mlineage.sdk.config import settings
 from mlineage.sdk.experiments import ExperimentRun
 from mlineage.sdk.resources import Artifact
@@ -208,7 +208,7 @@ class _Reader:
         if name not in self._runs:
             try:
                 self._runs[name] = self.store.get_run(name)
-            except Exception:  # the run was deleted: fall back to the execution's metadata
+            except NotFoundError:  # the run was deleted: fall back to the execution's metadata
                 self._runs[name] = None
         return self._runs[name]
 
