@@ -248,3 +248,31 @@ def test_lineage_ends_on_cycles(store: SqlStore, parent: StoreName, max_hops: in
         names = {a.display_name for a in graph.artifacts}
         assert names == ({"model"} if max_hops == 1 else {"model", "other"})
         assert {e.display_name for e in graph.executions} >= {"tune"}
+
+
+def test_finishing_an_execution_is_all_or_nothing(store: SqlStore, parent: StoreName) -> None:
+    data = store.create(parent, Artifact(display_name="data"))
+    run = store.create(parent, Context(display_name="run"))
+    started, _ = store.record_execution(
+        parent, Execution(display_name="train"), inputs=[data.name], contexts=[run.name]
+    )
+    started.state = ExecutionState.COMPLETE
+    with pytest.raises(InvalidArgumentError, match="metadata"):
+        store.finish_execution(
+            started, outputs=[Artifact(display_name="model", metadata={"bad": math.inf})]
+        )
+    graph = store.query_execution_inputs_and_outputs(started.name)
+    assert [e.type for e in graph.events] == [EventType.INPUT]
+    assert store.get(started.name, Execution).state is ExecutionState.RUNNING
+
+    finished, (model,) = store.finish_execution(
+        started, outputs=[Artifact(display_name="model")], contexts=[run.name]
+    )
+    assert finished.state is ExecutionState.COMPLETE
+    outputs = store.query_execution_inputs_and_outputs(started.name)
+    assert {(e.type.name, e.artifact) for e in outputs.events} == {
+        ("INPUT", data.name),
+        ("OUTPUT", model.name),
+    }
+    members = store.list(parent, Artifact, filter=f'in_context("{run.name}")').items
+    assert {a.display_name for a in members} == {"data", "model"}

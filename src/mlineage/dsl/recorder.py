@@ -20,7 +20,7 @@ from mlineage import types
 from mlineage.dsl.artifacts import Artifact, Metrics
 from mlineage.fingerprint import fingerprint
 from mlineage.store import MetadataStore, RunInfo
-from mlineage.types import Event, EventType, ExecutionState, StoreName
+from mlineage.types import ExecutionState, StoreName
 
 __all__ = ["PIPELINE_RUN_SCHEMA", "TASK_SCHEMA", "RunRecorder", "plain"]
 
@@ -129,14 +129,6 @@ class RunRecorder:
         )
         return execution
 
-    def _outputs(self, execution: types.Execution, artifacts: Sequence[str]) -> None:
-        if artifacts:
-            self.store.add_execution_events(
-                execution.name,
-                [Event(artifact=name, type=EventType.OUTPUT) for name in artifacts],
-                contexts=[self.name],
-            )
-
     def _set(
         self, execution: types.Execution, state: ExecutionState, metadata: Mapping[str, Any]
     ) -> types.Execution:
@@ -156,9 +148,11 @@ class RunRecorder:
         for _, artifact in items:
             artifact.metadata = plain(artifact.metadata)
             artifact.fingerprint = fingerprint(artifact.uri) if artifact.uri else ""
-        created = self.store.create_many(
-            self.parent,
-            [
+        execution.state = ExecutionState.COMPLETE
+        execution.metadata = {**execution.metadata, **plain(dict(metadata))}
+        finished, created = self.store.finish_execution(
+            execution,
+            outputs=[
                 types.Artifact(
                     schema_title=a.schema_title,
                     display_name=name,
@@ -168,12 +162,12 @@ class RunRecorder:
                 )
                 for name, a in items
             ],
+            contexts=[self.name],
         )
         for (_, artifact), record in zip(items, created, strict=True):
             artifact.resource_name = record.name
-        self._outputs(execution, [record.name for record in created])
         self.log_metrics(a for _, a in items)
-        return self._set(execution, ExecutionState.COMPLETE, metadata)
+        return finished
 
     def cached_task(
         self,
@@ -182,9 +176,20 @@ class RunRecorder:
         inputs: Sequence[str],
         outputs: Mapping[str, Artifact],
     ) -> types.Execution:
-        """A CACHED execution whose OUTPUT events point at the original's artifacts."""
-        execution = self.start_task(name, metadata, inputs, state=ExecutionState.CACHED)
-        self._outputs(execution, [a.resource_name for a in outputs.values()])
+        """A CACHED execution whose OUTPUT events point at the original's artifacts,
+        recorded in one transaction."""
+        execution, _ = self.store.record_execution(
+            self.parent,
+            types.Execution(
+                schema_title=TASK_SCHEMA,
+                display_name=name,
+                state=ExecutionState.CACHED,
+                metadata=plain(metadata),
+            ),
+            inputs=inputs,
+            outputs=[a.resource_name for a in outputs.values()],
+            contexts=[self.name],
+        )
         self.log_metrics(outputs.values())
         return execution
 

@@ -144,6 +144,18 @@ class MetadataStore(Protocol):
         put_execution). Returns the execution and the artifacts it created."""
         ...
 
+    def finish_execution(
+        self,
+        execution: Execution,
+        *,
+        outputs: Sequence[Artifact | str] = (),
+        contexts: Sequence[str] = (),
+    ) -> tuple[Execution, builtins.list[Artifact]]:
+        """End `execution` in one transaction: create its new output Artifacts, record OUTPUT
+        events to them and to the named `outputs`, add those to `contexts`, and write the
+        execution's state and metadata (etag-checked when set). Returns both."""
+        ...
+
     def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph: ...
 
     def query_artifact_lineage_subgraph(

@@ -124,6 +124,31 @@ def record_execution(
     ((execution_pk, created),) = nodes.insert_with_ids(
         connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id]
     )
+    input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
+    events = [Event(artifact="", type=EventType.INPUT) for _ in input_pks]
+    _insert_events(connection, execution_pk, events, input_pks, new_execution=True)
+    made, _ = _record_outputs(
+        connection, stores, store_pk, store, execution_pk, outputs, contexts, new_execution=True
+    )
+    if contexts:
+        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
+        graph.link_members(connection, context_pks, input_pks, [execution_pk])
+    return created, made
+
+
+def _record_outputs(
+    connection: Connection,
+    stores: StoreIds,
+    store_pk: int,
+    store: StoreName,
+    execution_pk: int,
+    outputs: Sequence[Artifact | str],
+    contexts: Sequence[str],
+    *,
+    new_execution: bool,
+) -> tuple[list[Artifact], list[int]]:
+    """Create the new output artifacts and record OUTPUT events to every output; returns
+    the created artifacts and the row ids of all outputs."""
     new = [o for o in outputs if isinstance(o, Artifact)]
     made = (
         nodes.insert_with_ids(
@@ -137,18 +162,36 @@ def record_execution(
         if new
         else []
     )
-    existing_names = [o for o in outputs if isinstance(o, str)]
-    input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    output_pks = resolve_many(connection, stores, existing_names, "artifacts", store_pk)
+    named = [o for o in outputs if isinstance(o, str)]
+    output_pks = resolve_many(connection, stores, named, "artifacts", store_pk)
     output_pks += [pk for pk, _ in made]
-    events = [Event(artifact="", type=EventType.INPUT) for _ in input_pks] + [
-        Event(artifact="", type=EventType.OUTPUT) for _ in output_pks
-    ]
-    _insert_events(connection, execution_pk, events, input_pks + output_pks, new_execution=True)
+    events = [Event(artifact="", type=EventType.OUTPUT) for _ in output_pks]
+    _insert_events(connection, execution_pk, events, output_pks, new_execution=new_execution)
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
-        graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
-    return created, [artifact for _, artifact in made]
+        graph.link_members(connection, context_pks, output_pks, [])
+    return [artifact for _, artifact in made], output_pks
+
+
+def finish_execution(
+    connection: Connection,
+    stores: StoreIds,
+    execution: Execution,
+    outputs: Sequence[Artifact | str],
+    contexts: Sequence[str],
+) -> tuple[Execution, list[Artifact]]:
+    ref = resolve(connection, stores, execution.name, "executions")
+    made, _ = _record_outputs(
+        connection,
+        stores,
+        ref.store_pk,
+        ref.name.parent,
+        ref.id,
+        outputs,
+        contexts,
+        new_execution=False,
+    )
+    return nodes.update(connection, stores, nodes.SPECS[Execution], execution), made
 
 
 def _graph(

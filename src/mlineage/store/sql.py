@@ -226,6 +226,17 @@ class SqlStore:
 
         return self.db.write(work)
 
+    def finish_execution(
+        self,
+        execution: Execution,
+        *,
+        outputs: Sequence[Artifact | str] = (),
+        contexts: Sequence[str] = (),
+    ) -> tuple[Execution, builtins.list[Artifact]]:
+        return self.db.write(
+            lambda c: lineage.finish_execution(c, self._stores, execution, outputs, contexts)
+        )
+
     def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph:
         with self.db.read() as connection:
             return lineage.inputs_and_outputs(connection, self._stores, execution)
