@@ -175,3 +175,35 @@ def test_a_lineage_too_large_to_read_whole_is_said(monkeypatch: pytest.MonkeyPat
     result = aiplatform.diff(a, b)
     assert result.truncated
     assert "upstream is partial" in str(result)
+
+
+def _write_table(run: str, uri: str, rows: int) -> None:
+    with aiplatform.start_run(run) as current:
+        current.log_output(
+            aiplatform.Artifact.create(
+                "system.Dataset", display_name="table", uri=uri, metadata={"rows": rows}
+            )
+        )
+
+
+def _join(run: str) -> aiplatform.Artifact:
+    with aiplatform.start_run(run) as current:
+        for uri in ("gs://b/left", "gs://b/right"):
+            current.log_input(
+                aiplatform.Artifact.create("system.Dataset", display_name="table", uri=uri)
+            )
+        model = aiplatform.Artifact.create("system.Model", uri=f"gs://b/models/{run}")
+        current.log_output(model)
+    return model
+
+
+def test_upstream_data_sharing_a_name_is_told_apart_by_its_step() -> None:
+    _write_table("left-1", "gs://b/left", 10)
+    _write_table("right-1", "gs://b/right", 20)
+    a = _join("join-1")
+    _write_table("right-2", "gs://b/right", 25)
+    b = _join("join-2")
+    result = aiplatform.diff(a, b)
+    (change,) = result.data  # the left table did not change
+    assert change.key == "table (gs://b/right)"
+    assert [(c.key, c.before, c.after) for c in change.changes] == [("metadata.rows", 20, 25)]

@@ -18,6 +18,7 @@ How the two sides are lined up:
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,9 +187,27 @@ class _Side:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
-    data: dict[str, types.Artifact] = field(default_factory=dict)
+    found: dict[str, tuple[str, str, types.Artifact]] = field(default_factory=dict)
+    """Upstream artifacts by resource name: (label, label of the step that made it, artifact)."""
     steps: dict[str, _Step] = field(default_factory=dict)
     truncated: bool = False
+
+    @property
+    def data(self) -> dict[str, types.Artifact]:
+        """Upstream data keyed for pairing: by label, or, when several artifacts share a
+        label (pipeline outputs often do), by label and place, else label and maker."""
+        labels = Counter(label for label, _, _ in self.found.values())
+        keyed: dict[str, types.Artifact] = {}
+        # A record an execution wrote comes before records of reading it: it says more.
+        for label, producer, artifact in sorted(
+            self.found.values(), key=lambda item: (item[0], item[1] == "input", item[2].name)
+        ):
+            if labels[label] == 1:
+                key = label
+            else:
+                key = f"{label} ({artifact.uri})" if artifact.uri else f"{label} <- {producer}"
+            keyed.setdefault(key, artifact)
+        return keyed
 
 
 class _Reader:
@@ -265,17 +284,21 @@ class _Reader:
     def _collect(self, side: _Side, graph: LineageGraph, exclude: set[str]) -> None:
         """Add the graph's data and steps to `side`, except the nodes named in `exclude`."""
         side.truncated = side.truncated or graph.truncated
-        for artifact in graph.artifacts:
-            if artifact.name not in exclude:
-                side.data.setdefault(
-                    artifact.display_name or artifact.uri or artifact.name, artifact
-                )
+        labels = {e.name: e.display_name or e.schema_title for e in graph.executions}
         outputs: dict[str, list[str]] = {}
+        producers: dict[str, str] = {}
         by_name = {a.name: a for a in graph.artifacts}
         for event in graph.events:
             produced = by_name.get(event.artifact)
-            if event.type is EventType.OUTPUT and produced is not None and produced.uri:
-                outputs.setdefault(event.execution, []).append(produced.uri)
+            if event.type is EventType.OUTPUT and produced is not None:
+                producers[produced.name] = labels.get(event.execution, "?")
+                if produced.uri:
+                    outputs.setdefault(event.execution, []).append(produced.uri)
+        for artifact in graph.artifacts:
+            if artifact.name not in exclude:
+                label = artifact.display_name or artifact.uri or artifact.name
+                producer = producers.get(artifact.name, "input")
+                side.found.setdefault(artifact.name, (label, producer, artifact))
         for execution in graph.executions:
             if execution.name in exclude:  # the subject's own step: its params are above
                 continue
