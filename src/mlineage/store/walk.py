@@ -89,9 +89,9 @@ def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[i
 
 
 @functools.cache
-def _round_statement(way: Way, depths: int, bounded: bool) -> sa.Select[Any]:
+def _round_statement(way: Way, depths: int) -> sa.Select[Any]:
     """One round's recursive query, from `depths` groups of seeds (`:ids_<n>` at depth
-    `:depth_<n>`), bounded by `:max_hops` or not. Built once per shape."""
+    `:depth_<n>`), bounded by `:max_hops` (so it ends on cycles too). Built once per shape."""
     events, artifacts = schema.events, schema.artifacts
     toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
     first, second = events.alias("first_hop"), events.alias("second_hop")
@@ -112,18 +112,13 @@ def _round_statement(way: Way, depths: int, bounded: bool) -> sa.Select[Any]:
             sa.and_(second.c.execution_id == first.c.execution_id, second.c.type == away),
         )
     )
-    if bounded:
-        step = step.where(walk.c.depth + 2 <= sa.bindparam("max_hops", type_=sa.Integer))
-    else:
-        # Walk to the end. Depths are not needed, so keep them all 0: then UNION, which drops
-        # rows seen before, also ends the walk on a cycle.
-        step = step.with_only_columns(second.c.artifact_id, walk.c.depth)
+    step = step.where(walk.c.depth + 2 <= sa.bindparam("max_hops", type_=sa.Integer))
     walk = walk.union(step)
     return sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id)
 
 
 def _events_round(
-    connection: Connection, seeds: dict[int, int], max_hops: int | None, way: Way
+    connection: Connection, seeds: dict[int, int], max_hops: int, way: Way
 ) -> dict[int, int]:
     """Artifacts reached from `seeds` (id -> depth) through executions, with depths."""
     reached: dict[int, int] = {}
@@ -134,7 +129,7 @@ def _events_round(
         params: dict[str, Any] = {"max_hops": max_hops}
         for n, (depth, ids) in enumerate(sorted(by_depth.items())):
             params[f"ids_{n}"], params[f"depth_{n}"] = ids, depth
-        statement = _round_statement(way, len(by_depth), max_hops is not None)
+        statement = _round_statement(way, len(by_depth))
         for pk, depth in connection.execute(statement, params):
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
@@ -144,16 +139,23 @@ def walk(
     connection: Connection, start: int, max_hops: int | None, way: Way, limit: int
 ) -> tuple[dict[int, int], dict[int, int], bool]:
     """Artifacts and executions reached from artifact `start` (id -> hops), and whether
-    `limit` artifacts cut the walk short (then the nearest `limit` are kept)."""
-    artifacts = _rounds(connection, start, max_hops, way, limit)
+    `limit` artifacts cut the walk short (then the nearest `limit` are kept).
+
+    With no `max_hops`, the walk deepens: 2 hops, 4, 8, ... until a bound adds nothing (the
+    end is reached: every step is 2 hops, so a farther node would have a nearer one on its
+    way) or reaches past `limit`. So the work stays near the size of what is returned, even
+    when the whole lineage is huge.
+    """
+    if max_hops is not None:
+        artifacts = _rounds(connection, start, max_hops, way, limit)
+    else:
+        hops, before = 2, 0
+        while True:
+            artifacts = _rounds(connection, start, hops, way, limit)
+            if len(artifacts) > limit or len(artifacts) == before:
+                break
+            hops, before = hops * 2, len(artifacts)
     truncated = len(artifacts) > limit
-    if truncated and max_hops is None:
-        # A walk to the end does not track distances; to keep the nearest artifacts, walk
-        # again with growing bounds until one bound reaches past the limit.
-        hops = 2
-        while len(bounded := _rounds(connection, start, hops, way, limit)) <= limit:
-            hops *= 2
-        artifacts = bounded
     if truncated:
         kept = sorted(artifacts.items(), key=lambda item: (item[1], item[0]))[:limit]
         artifacts = dict(kept)
@@ -161,7 +163,7 @@ def walk(
 
 
 def _rounds(
-    connection: Connection, start: int, max_hops: int | None, way: Way, limit: int
+    connection: Connection, start: int, max_hops: int, way: Way, limit: int
 ) -> dict[int, int]:
     """The walk's rounds, stopped once more than `limit` artifacts are reached."""
     artifacts: dict[int, int] = {}
