@@ -21,7 +21,7 @@ import pandas as pd
 from mlineage import types
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.sdk import provenance
-from mlineage.sdk.config import settings
+from mlineage.sdk.config import DEFAULT_EXPERIMENT, settings
 from mlineage.sdk.exceptions import RunAlreadyExistsError
 from mlineage.sdk.resources import Artifact, Context, Execution, Scope
 from mlineage.store import MetadataStore, RunInfo
@@ -542,8 +542,6 @@ def _resolve_experiment(
     if isinstance(experiment, Experiment):
         return experiment
     if experiment is None:
-        from mlineage.sdk.config import DEFAULT_EXPERIMENT
-
         name = settings.experiment or DEFAULT_EXPERIMENT
         if name == DEFAULT_EXPERIMENT:
             return Experiment.get_or_create(name, project=project, location=location)
