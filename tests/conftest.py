@@ -11,6 +11,9 @@ from mlineage.sdk import provenance
 from mlineage.sdk.config import settings
 from mlineage.store.sql import SqlStore
 from mlineage.types import StoreName
+from tests.postgres import postgres_server, postgres_template, postgres_url
+
+__all__ = ["postgres_server", "postgres_template", "postgres_url"]  # fixtures
 
 
 @pytest.fixture

@@ -56,3 +56,34 @@ def test_a_server_store_is_not_upgraded_implicitly(store_path: Path) -> None:
     migrate.upgrade(db)
     migrate.ensure_current(db, auto_upgrade=False)
     db.close()
+
+
+def test_a_store_made_at_the_first_revision_upgrades_in_place(store_path: Path) -> None:
+    from alembic import command
+
+    from mlineage.types import Artifact, StoreName
+
+    engine = sa.create_engine(f"sqlite:///{store_path}")
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0001")
+        connection.execute(
+            sa.text(
+                "INSERT INTO metadata_stores (project, location, store_id, description, "
+                "create_time, update_time) VALUES ('p', 'us-central1', 'default', '', 1, 1)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO artifacts (store_id, resource_id, display_name, schema_title, "
+                "schema_version, description, metadata, labels, etag, create_time, "
+                "update_time, uri, state, fingerprint) VALUES (1, 'old', 'from 0001', "
+                "'system.Dataset', '', '', '{}', '{}', 1, 1, 1, 'file:///d', 'LIVE', '')"
+            )
+        )
+    engine.dispose()
+    store = SqlStore(str(store_path))
+    name = str(StoreName("p", "us-central1").child("artifacts", "old"))
+    assert store.get(name, Artifact).display_name == "from 0001"
+    with store.db.read() as connection:
+        assert migrate.current_revision(connection) == migrate.HEAD_REVISION
+    store.close()

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from mlineage.errors import FailedPreconditionError
 from mlineage.store.engine import Database
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest migration; a test checks it matches the migrations folder."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")

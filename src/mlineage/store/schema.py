@@ -213,3 +213,50 @@ time_series = Table(
     Index(None, "run_id", "step"),  # the run's last step, for a default step
 )
 """One value per (run, key, step): logging a step again replaces it."""
+
+time_series_requests = Table(
+    "time_series_requests",
+    metadata,
+    _ref("run_id", "runs.context_id", primary=True),
+    Column("request_id", String(64), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+    Column("create_time", Micros, nullable=False),
+)
+"""Time-series writes that let the store choose the step, by the caller's request id: a
+retried request (a reply lost to a dropped connection) finds its step here, never a new one."""
+
+tensorboards = Table(
+    "tensorboards",
+    metadata,
+    _id(),
+    Column("project", String(128), nullable=False),
+    Column("location", String(128), nullable=False),
+    Column("tensorboard_id", String(128), nullable=False),
+    Column("display_name", String(128), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("is_default", Integer, nullable=False, default=0),
+    Column("labels", Json, nullable=False),
+    Column("etag", Integer, nullable=False, default=1),
+    Column("create_time", Micros, nullable=False),
+    Column("update_time", Micros, nullable=False),
+    UniqueConstraint("project", "location", "tensorboard_id"),
+    sqlite_autoincrement=True,
+)
+"""Vertex TensorboardService's Tensorboards. Their experiments, runs and time series are views
+of mlineage's experiments, runs and `time_series` rows, not copies."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    Column("token_id", String(64), nullable=False, unique=True),
+    Column("project", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_hash", String(128), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("create_time", Micros, nullable=False),
+    Column("expire_time", Micros, nullable=True),
+    Column("revoke_time", Micros, nullable=True),
+    sqlite_autoincrement=True,
+)
+"""Server tokens: only a hash of the secret is kept; `token_id` names a token to list or revoke."""

@@ -1,0 +1,91 @@
+"""`mlineage server` and `mlineage db upgrade`."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from mlineage.errors import FailedPreconditionError
+from mlineage.store import default_store_url, migrate
+from mlineage.store.engine import Database, create_engine
+
+__all__ = ["register"]
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="MLINEAGE_STORE",
+        help="A SQLite path, sqlite:///... or postgresql://... (default ~/.mlineage/metadata.db).",
+        show_default=False,
+    ),
+]
+
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(store: StoreOption = None) -> None:
+    """Apply the schema migrations this mlineage needs (safe to run again)."""
+    db = Database(create_engine(store or default_store_url()))
+    try:
+        migrate.upgrade(db)
+    finally:
+        db.close()
+    typer.echo(f"schema at revision {migrate.HEAD_REVISION}")
+
+
+def check_schema(store_url: str) -> None:
+    """Create the schema of an empty database; refuse one whose schema is older or newer."""
+    db = Database(create_engine(store_url))
+    try:
+        with db.read() as connection:
+            empty = migrate.current_revision(connection) is None
+        if empty:
+            migrate.upgrade(db)
+        else:
+            migrate.ensure_current(db, auto_upgrade=False)
+    finally:
+        db.close()
+
+
+def server(
+    store: StoreOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    insecure_allow_anonymous: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-allow-anonymous",
+            help="With no tokens configured, serve clients that are not on loopback too.",
+        ),
+    ] = False,
+) -> None:
+    """Serve the REST API (/v1) and the web UI (/) over a store."""
+    import uvicorn
+
+    from mlineage.server.app import ServerSettings
+
+    url = store or default_store_url()
+    try:
+        check_schema(url)
+    except FailedPreconditionError as exc:
+        raise FailedPreconditionError(f"the server will not start: {exc.message}") from exc
+    settings = ServerSettings(store_url=url, insecure_allow_anonymous=insecure_allow_anonymous)
+    os.environ.update(settings.to_environment())
+    uvicorn.run(
+        "mlineage.server.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("server")(server)
+    app.add_typer(db_app, name="db")

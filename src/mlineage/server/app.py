@@ -1,0 +1,63 @@
+"""The ASGI application: the REST API under `/v1`, auth, and the web UI under `/`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+
+from mlineage.server.errors import install_error_handlers
+from mlineage.store import MetadataStore
+from mlineage.store.sql import SqlStore
+
+__all__ = ["ServerSettings", "app_from_environment", "create_app", "store_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    """How a server runs; `mlineage server` passes them to each worker via the environment."""
+
+    store_url: str
+    insecure_allow_anonymous: bool = False
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_page_size: int = 1000
+    max_lineage_nodes: int = 10_000
+
+    def to_environment(self) -> dict[str, str]:
+        return {
+            "MLINEAGE_SERVER_STORE": self.store_url,
+            "MLINEAGE_SERVER_INSECURE": "1" if self.insecure_allow_anonymous else "",
+        }
+
+    @classmethod
+    def from_environment(cls) -> ServerSettings:
+        return cls(
+            store_url=os.environ["MLINEAGE_SERVER_STORE"],
+            insecure_allow_anonymous=bool(os.environ.get("MLINEAGE_SERVER_INSECURE")),
+        )
+
+
+def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
+    """The server application over an open `store`."""
+    app = FastAPI(
+        title="mlineage",
+        version="v1",
+        description="ML metadata and lineage: Vertex AI MetadataService resource model.",
+    )
+    app.state.store = store
+    app.state.settings = settings
+    install_error_handlers(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory uvicorn workers call (`mlineage server` sets the environment)."""
+    settings = ServerSettings.from_environment()
+    return create_app(SqlStore(settings.store_url, auto_upgrade=False), settings)
+
+
+def store_of(request: Request) -> MetadataStore:
+    """The store behind this request's application (a FastAPI dependency)."""
+    store: MetadataStore = request.app.state.store
+    return store
