@@ -11,9 +11,16 @@ from mlineage.sdk import provenance
 from mlineage.sdk.config import settings
 from mlineage.store.sql import SqlStore
 from mlineage.types import StoreName
+from tests.backends import contract_store, sql_engine
 from tests.postgres import postgres_server, postgres_template, postgres_url
 
-__all__ = ["postgres_server", "postgres_template", "postgres_url"]  # fixtures
+__all__ = [  # fixtures
+    "contract_store",
+    "postgres_server",
+    "postgres_template",
+    "postgres_url",
+    "sql_engine",
+]
 
 
 @pytest.fixture

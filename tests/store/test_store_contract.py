@@ -13,7 +13,7 @@ from mlineage.errors import (
     InvalidArgumentError,
     NotFoundError,
 )
-from mlineage.store.sql import SqlStore
+from mlineage.store.base import MetadataStore
 from mlineage.types import (
     Artifact,
     Context,
@@ -28,7 +28,15 @@ from mlineage.types import (
 )
 
 
-def _artifacts(store: SqlStore, parent: StoreName, count: int, prefix: str = "a") -> list[Artifact]:
+@pytest.fixture
+def store(contract_store: MetadataStore) -> MetadataStore:
+    """Every test here runs on every backend."""
+    return contract_store
+
+
+def _artifacts(
+    store: MetadataStore, parent: StoreName, count: int, prefix: str = "a"
+) -> list[Artifact]:
     return store.create_many(
         parent,
         [
@@ -39,7 +47,7 @@ def _artifacts(store: SqlStore, parent: StoreName, count: int, prefix: str = "a"
 
 
 def test_pages_cover_every_row_once_while_rows_are_inserted(
-    store: SqlStore, parent: StoreName
+    store: MetadataStore, parent: StoreName
 ) -> None:
     _artifacts(store, parent, 25)
     seen: list[str] = []
@@ -60,7 +68,7 @@ def test_pages_cover_every_row_once_while_rows_are_inserted(
     assert len(seen) == len(set(seen))
 
 
-def test_a_page_token_is_refused_for_another_query(store: SqlStore, parent: StoreName) -> None:
+def test_a_page_token_is_refused_for_another_query(store: MetadataStore, parent: StoreName) -> None:
     _artifacts(store, parent, 3)
     page = store.list(parent, Artifact, page_size=1)
     with pytest.raises(InvalidArgumentError) as error:
@@ -70,7 +78,7 @@ def test_a_page_token_is_refused_for_another_query(store: SqlStore, parent: Stor
         store.list(parent, Artifact, page_token="not-a-token")
 
 
-def test_list_filters_with_the_vertex_language(store: SqlStore, parent: StoreName) -> None:
+def test_list_filters_with_the_vertex_language(store: MetadataStore, parent: StoreName) -> None:
     store.create(parent, Artifact(display_name="m", schema_title="system.Model", uri="gs://b/m"))
     store.create(parent, Artifact(display_name="d", schema_title="system.Dataset", uri="gs://b/d"))
     found = store.list(parent, Artifact, filter='schema_title="system.Model" OR uri="gs://b/d"')
@@ -83,7 +91,7 @@ def test_list_filters_with_the_vertex_language(store: SqlStore, parent: StoreNam
     assert "position" in error.value.rule
 
 
-def test_a_batch_is_all_or_nothing(store: SqlStore, parent: StoreName) -> None:
+def test_a_batch_is_all_or_nothing(store: MetadataStore, parent: StoreName) -> None:
     _artifacts(store, parent, 2)
     batch = [
         Artifact(name=f"{parent}/artifacts/new-one"),
@@ -95,14 +103,14 @@ def test_a_batch_is_all_or_nothing(store: SqlStore, parent: StoreName) -> None:
         store.get(f"{parent}/artifacts/new-one", Artifact)
 
 
-def test_a_bad_resource_in_a_batch_writes_nothing(store: SqlStore, parent: StoreName) -> None:
+def test_a_bad_resource_in_a_batch_writes_nothing(store: MetadataStore, parent: StoreName) -> None:
     batch = [Artifact(display_name="fine"), Artifact(metadata={"x": math.nan})]
     with pytest.raises(InvalidArgumentError, match="metadata"):
         store.create_many(parent, batch)
     assert store.list(parent, Artifact).items == []
 
 
-def test_etags_detect_lost_updates(store: SqlStore, parent: StoreName) -> None:
+def test_etags_detect_lost_updates(store: MetadataStore, parent: StoreName) -> None:
     created = store.create(parent, Execution(display_name="e"))
     first = store.get(created.name, Execution)
     second = store.get(created.name, Execution)
@@ -116,7 +124,7 @@ def test_etags_detect_lost_updates(store: SqlStore, parent: StoreName) -> None:
         store.delete(created.name, Execution, etag="1")
 
 
-def test_registered_schema_validates_metadata(store: SqlStore, parent: StoreName) -> None:
+def test_registered_schema_validates_metadata(store: MetadataStore, parent: StoreName) -> None:
     schema_text = (
         "title: acme.Dataset\ntype: object\nrequired: [rows]\n"
         "properties:\n  rows: {type: integer, minimum: 0}\n"
@@ -135,7 +143,9 @@ def test_registered_schema_validates_metadata(store: SqlStore, parent: StoreName
     assert len(store.list(parent, Artifact).items) == 1
 
 
-def test_schemas_reject_bad_documents_and_duplicates(store: SqlStore, parent: StoreName) -> None:
+def test_schemas_reject_bad_documents_and_duplicates(
+    store: MetadataStore, parent: StoreName
+) -> None:
     with pytest.raises(InvalidArgumentError, match="schema"):
         store.create_metadata_schema(parent, MetadataSchema("acme.X", schema="type: [oops"))
     with pytest.raises(InvalidArgumentError, match="built in"):
@@ -148,7 +158,7 @@ def test_schemas_reject_bad_documents_and_duplicates(store: SqlStore, parent: St
         store.create_metadata_schema(parent, MetadataSchema("acme.X", schema="type: object"))
 
 
-def test_events_are_idempotent_and_guard_deletion(store: SqlStore, parent: StoreName) -> None:
+def test_events_are_idempotent_and_guard_deletion(store: MetadataStore, parent: StoreName) -> None:
     data = store.create(parent, Artifact(display_name="data"))
     model = store.create(parent, Artifact(display_name="model"))
     train = store.create(parent, Execution(display_name="train"))
@@ -171,7 +181,7 @@ def test_events_are_idempotent_and_guard_deletion(store: SqlStore, parent: Store
     assert len(store.query_execution_inputs_and_outputs(train.name).events) == 2
 
 
-def test_context_links_refuse_cycles(store: SqlStore, parent: StoreName) -> None:
+def test_context_links_refuse_cycles(store: MetadataStore, parent: StoreName) -> None:
     a, b, c = (store.create(parent, Context(display_name=n), n) for n in "abc")
     store.add_context_children(a.name, [b.name])
     store.add_context_children(b.name, [c.name])
@@ -185,7 +195,7 @@ def test_context_links_refuse_cycles(store: SqlStore, parent: StoreName) -> None
     assert store.get(c.name, Context).parent_contexts == []
 
 
-def test_stores_are_isolated_by_project(store: SqlStore) -> None:
+def test_stores_are_isolated_by_project(store: MetadataStore) -> None:
     mine = StoreName("project-a", "us-central1")
     theirs = StoreName("project-b", "us-central1")
     created = store.create(mine, Artifact(display_name="secret"), "same-id")
@@ -198,7 +208,7 @@ def test_stores_are_isolated_by_project(store: SqlStore) -> None:
         )
 
 
-def test_time_series_points_in_bulk(store: SqlStore, parent: StoreName) -> None:
+def test_time_series_points_in_bulk(store: MetadataStore, parent: StoreName) -> None:
     experiment = store.create(parent, Context(schema_title="system.Experiment"), "exp")
     run = store.create_run(
         parent, Context(schema_title="system.ExperimentRun"), "exp-r", experiment=experiment.name
@@ -219,7 +229,9 @@ def test_time_series_points_in_bulk(store: SqlStore, parent: StoreName) -> None:
 
 
 @pytest.mark.parametrize("max_hops", [None, 1, 2, 7])
-def test_lineage_ends_on_cycles(store: SqlStore, parent: StoreName, max_hops: int | None) -> None:
+def test_lineage_ends_on_cycles(
+    store: MetadataStore, parent: StoreName, max_hops: int | None
+) -> None:
     """An execution that updates a model in place (input and output at once), and a loop
     over two executions, must not make a lineage query run forever."""
     model = store.create(parent, Artifact(display_name="model"))
@@ -250,7 +262,7 @@ def test_lineage_ends_on_cycles(store: SqlStore, parent: StoreName, max_hops: in
         assert {e.display_name for e in graph.executions} >= {"tune"}
 
 
-def test_finishing_an_execution_is_all_or_nothing(store: SqlStore, parent: StoreName) -> None:
+def test_finishing_an_execution_is_all_or_nothing(store: MetadataStore, parent: StoreName) -> None:
     data = store.create(parent, Artifact(display_name="data"))
     run = store.create(parent, Context(display_name="run"))
     started, _ = store.record_execution(
