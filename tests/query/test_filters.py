@@ -1,4 +1,4 @@
-"""Filters that must match: the `=>` cases of filters.txt run against an in-memory SQLite.
+"""Filters that must match: the `=>` cases of filters.txt run on SQLite and PostgreSQL.
 
 The fixture is self-contained (no store package): an `artifacts` table, `memberships`
 behind `in_context(...)`, `parent_contexts:` and `child_contexts:`, and `run_values` behind
@@ -8,7 +8,7 @@ behind `in_context(...)`, `parent_contexts:` and `child_contexts:`, and `run_val
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from mlineage.query.target import Field, FieldType, FilterTarget
 FILTERS = Path(__file__).with_name("filters.txt")
 
 metadata_obj = sa.MetaData()
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")  # as the store's schema
 artifacts = sa.Table(
     "artifacts",
     metadata_obj,
@@ -42,8 +43,8 @@ artifacts = sa.Table(
     sa.Column("schema_version", sa.String, nullable=False),
     sa.Column("create_time", sa.BigInteger, nullable=False),
     sa.Column("update_time", sa.BigInteger, nullable=False),
-    sa.Column("metadata", sa.JSON, nullable=False),
-    sa.Column("labels", sa.JSON, nullable=False),
+    sa.Column("metadata", Json, nullable=False),
+    sa.Column("labels", Json, nullable=False),
 )
 memberships = sa.Table(
     "memberships",
@@ -210,15 +211,14 @@ def _dicts(table: sa.Table, rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[sa.Engine]:
-    engine = sa.create_engine("sqlite://")
-    metadata_obj.create_all(engine)
-    with engine.begin() as conn:
+def engine(sql_engine: sa.Engine) -> sa.Engine:
+    """The fixture rows in a scratch database of each dialect (tests/backends.py)."""
+    metadata_obj.create_all(sql_engine)
+    with sql_engine.begin() as conn:
         conn.execute(artifacts.insert(), ROWS)
         conn.execute(memberships.insert(), _dicts(memberships, MEMBERSHIPS))
         conn.execute(run_values.insert(), _dicts(run_values, RUN_VALUES))
-    yield engine
-    engine.dispose()
+    return sql_engine
 
 
 def matching(engine: sa.Engine, clause: sa.ColumnElement[bool]) -> list[str]:

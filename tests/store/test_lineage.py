@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mlineage.errors import InvalidArgumentError, NotFoundError
-from mlineage.store import lineage
-from mlineage.store.sql import SqlStore
-from mlineage.types import Artifact, Context, Execution, StoreName
+from mlineage.store.base import MetadataStore
+from mlineage.types import Artifact, Context, Execution, LineageGraph, StoreName
 
 PIPELINE = """
 raw      -> clean   -> [clean_data]
@@ -18,7 +17,13 @@ model    -> deploy  -> [endpoint]
 
 
 @pytest.fixture
-def dag(store: SqlStore, parent: StoreName) -> dict[str, str]:
+def store(contract_store: MetadataStore) -> MetadataStore:
+    """Every test here runs on every backend."""
+    return contract_store
+
+
+@pytest.fixture
+def dag(store: MetadataStore, parent: StoreName) -> dict[str, str]:
     """raw -clean-> clean_data; clean_data+config -train-> model+train_metrics;
     model -evaluate-> report; model -deploy-> endpoint. Returns display name -> resource name."""
     names: dict[str, str] = {}
@@ -42,7 +47,7 @@ def dag(store: SqlStore, parent: StoreName) -> dict[str, str]:
     return names
 
 
-def _names(graph: lineage.LineageGraph) -> tuple[set[str], set[str]]:
+def _names(graph: LineageGraph) -> tuple[set[str], set[str]]:
     return {a.display_name for a in graph.artifacts}, {e.display_name for e in graph.executions}
 
 
@@ -58,7 +63,7 @@ def _names(graph: lineage.LineageGraph) -> tuple[set[str], set[str]]:
     ],
 )
 def test_upstream_by_hop_count(
-    store: SqlStore,
+    store: MetadataStore,
     dag: dict[str, str],
     max_hops: int | None,
     artifacts: set[str],
@@ -77,7 +82,7 @@ def test_upstream_by_hop_count(
         assert event.execution in execution_names
 
 
-def test_downstream_and_both(store: SqlStore, dag: dict[str, str]) -> None:
+def test_downstream_and_both(store: MetadataStore, dag: dict[str, str]) -> None:
     down = store.query_artifact_lineage_subgraph(dag["clean_data"], direction="downstream")
     assert _names(down) == (
         {"clean_data", "model", "train_metrics", "report", "endpoint"},
@@ -92,7 +97,9 @@ def test_downstream_and_both(store: SqlStore, dag: dict[str, str]) -> None:
     assert "train_metrics" not in _names(both)[0]
 
 
-def test_the_filter_applies_to_the_artifacts_returned(store: SqlStore, dag: dict[str, str]) -> None:
+def test_the_filter_applies_to_the_artifacts_returned(
+    store: MetadataStore, dag: dict[str, str]
+) -> None:
     graph = store.query_artifact_lineage_subgraph(
         dag["model"], direction="upstream", filter='display_name != "config"'
     )
@@ -100,7 +107,7 @@ def test_the_filter_applies_to_the_artifacts_returned(store: SqlStore, dag: dict
     assert all(not e.artifact.endswith(dag["config"].rsplit("/", 1)[1]) for e in graph.events)
 
 
-def test_bad_lineage_requests(store: SqlStore, dag: dict[str, str], parent: StoreName) -> None:
+def test_bad_lineage_requests(store: MetadataStore, dag: dict[str, str], parent: StoreName) -> None:
     with pytest.raises(InvalidArgumentError) as error:
         store.query_artifact_lineage_subgraph(dag["model"], max_hops=-1)
     assert error.value.field == "max_hops"
@@ -110,7 +117,7 @@ def test_bad_lineage_requests(store: SqlStore, dag: dict[str, str], parent: Stor
         store.query_artifact_lineage_subgraph(f"{parent}/artifacts/nope")
 
 
-def test_a_node_limit_truncates_and_says_so(store: SqlStore, parent: StoreName) -> None:
+def test_a_node_limit_truncates_and_says_so(store: MetadataStore, parent: StoreName) -> None:
     previous = store.create(parent, Artifact(display_name="a0")).name
     for i in range(1, 8):
         _, (made,) = store.record_execution(
@@ -133,7 +140,9 @@ def test_a_node_limit_truncates_and_says_so(store: SqlStore, parent: StoreName) 
         store.query_artifact_lineage_subgraph(previous, node_limit=0)
 
 
-def test_context_lineage_subgraph(store: SqlStore, parent: StoreName, dag: dict[str, str]) -> None:
+def test_context_lineage_subgraph(
+    store: MetadataStore, parent: StoreName, dag: dict[str, str]
+) -> None:
     run = store.create(parent, Context(display_name="run"))
     store.add_context_artifacts_and_executions(
         run.name, artifacts=[dag["clean_data"], dag["model"]], executions=[dag["train"]]
@@ -147,7 +156,11 @@ def test_context_lineage_subgraph(store: SqlStore, parent: StoreName, dag: dict[
 
 
 def _run(
-    store: SqlStore, parent: StoreName, step: str, inputs: list[Artifact], outputs: list[Artifact]
+    store: MetadataStore,
+    parent: StoreName,
+    step: str,
+    inputs: list[Artifact],
+    outputs: list[Artifact],
 ) -> dict[str, Artifact]:
     """One step that records fresh artifact records for its inputs, as a script does."""
     recorded = store.create_many(parent, inputs)
@@ -157,7 +170,9 @@ def _run(
     return {a.display_name: a for a in recorded + made}
 
 
-def test_artifacts_with_the_same_uri_are_the_same_data(store: SqlStore, parent: StoreName) -> None:
+def test_artifacts_with_the_same_uri_are_the_same_data(
+    store: MetadataStore, parent: StoreName
+) -> None:
     """The walkthrough's Steps 3 and 2 chained by URI: the model traces back to raw data."""
     _run(
         store,
@@ -191,7 +206,7 @@ def test_artifacts_with_the_same_uri_are_the_same_data(store: SqlStore, parent: 
     assert "trained-model" in _names(down)[0]
 
 
-def test_same_uri_with_other_content_is_other_data(store: SqlStore, parent: StoreName) -> None:
+def test_same_uri_with_other_content_is_other_data(store: MetadataStore, parent: StoreName) -> None:
     _run(
         store,
         parent,
@@ -210,7 +225,7 @@ def test_same_uri_with_other_content_is_other_data(store: SqlStore, parent: Stor
     assert _names(up) == ({"model", "in"}, {"train"})
 
 
-def test_a_later_record_of_the_uri_is_not_upstream(store: SqlStore, parent: StoreName) -> None:
+def test_a_later_record_of_the_uri_is_not_upstream(store: MetadataStore, parent: StoreName) -> None:
     first = _run(
         store,
         parent,
@@ -230,7 +245,7 @@ def test_a_later_record_of_the_uri_is_not_upstream(store: SqlStore, parent: Stor
 
 
 def test_data_read_after_an_overwrite_comes_from_the_overwrite(
-    store: SqlStore, parent: StoreName
+    store: MetadataStore, parent: StoreName
 ) -> None:
     """clean.csv written twice: each training run traces to the write it read."""
     _run(
