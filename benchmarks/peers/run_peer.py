@@ -67,7 +67,7 @@ PEERS: dict[str, Peer] = {
         name="mlflow",
         dist="mlflow",
         version="3.17.2",
-        requirements=("mlflow==3.17.2",),
+        requirements=("mlflow==3.17.2", "psycopg2-binary"),  # psycopg2: its PostgreSQL store
         script="mlflow_workloads.py",
         workloads=("log_metric", "search_runs_df"),
         reusable=("search_runs_df",),
