@@ -226,9 +226,12 @@ class MetadataStore(Protocol):
         *,
         step: int | None = None,
         wall_time: datetime | None = None,
+        request_id: str | None = None,
     ) -> int:
         """Append one point per metric at `step` (default: the run's last step + 1) and
-        return the step used. Writing a step again replaces its value."""
+        return the step used. Writing a step again replaces its value. Without a step, a
+        `request_id` (at most 64 characters) makes the write idempotent: a request id seen
+        before for this run returns the step it chose, and nothing is written again."""
         ...
 
     def write_time_series_points(self, run: str, points: Sequence[TimeSeriesPoint]) -> None:

@@ -276,6 +276,18 @@ _LAST_STEP = sa.select(sa.func.max(schema.time_series.c.step)).where(
 )
 
 
+_RECORDED_STEP = sa.select(schema.time_series_requests.c.step).where(
+    schema.time_series_requests.c.run_id == sa.bindparam("run_id"),
+    schema.time_series_requests.c.request_id == sa.bindparam("request_id"),
+)
+
+
+def check_request_id(request_id: Any) -> str:
+    if not isinstance(request_id, str) or not 1 <= len(request_id) <= 64:
+        raise InvalidArgumentError("request_id", "must be a string of 1-64 characters")
+    return request_id
+
+
 def write_time_series(
     connection: Connection,
     stores: StoreIds,
@@ -283,12 +295,28 @@ def write_time_series(
     metrics: Mapping[str, float],
     step: int | None,
     wall_time: datetime | None,
+    request_id: str | None = None,
 ) -> int:
+    """Write one point per metric; returns the step. Without a step, a `request_id` seen
+    before returns the step it chose then (a concurrent twin of the request fails on the
+    primary key, and `SqlStore._run_write`'s retry finds the step recorded)."""
     pk = run_pk(connection, stores, run, cached=True)
     series = schema.time_series
     if step is None:
+        if request_id is not None:
+            recorded = connection.execute(
+                _RECORDED_STEP, {"run_id": pk, "request_id": request_id}
+            ).scalar()
+            if recorded is not None:
+                return int(recorded)
         last = connection.execute(_LAST_STEP, {"run_id": pk}).scalar()
         step = 0 if last is None else last + 1
+        if request_id is not None:
+            connection.execute(
+                schema.time_series_requests.insert().values(
+                    run_id=pk, request_id=request_id, step=step, create_time=codec.now_micros()
+                )
+            )
     when = codec.to_micros(wall_time) if wall_time is not None else codec.now_micros()
     rows = [
         {"run_id": pk, "key": k, "step": step, "value": codec.nan_to_null(v), "wall_time": when}

@@ -367,12 +367,17 @@ class SqlStore:
         *,
         step: int | None = None,
         wall_time: datetime | None = None,
+        request_id: str | None = None,
     ) -> int:
         checked = check_metrics(metrics)
         if step is not None:
             step = check_step(step)
+        if request_id is not None:
+            request_id = runs.check_request_id(request_id)
         return self._run_write(
-            lambda c: runs.write_time_series(c, self._stores, run, checked, step, wall_time)
+            lambda c: runs.write_time_series(
+                c, self._stores, run, checked, step, wall_time, request_id
+            )
         )
 
     def write_time_series_points(self, run: str, points: Sequence[TimeSeriesPoint]) -> None:
