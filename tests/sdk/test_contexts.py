@@ -43,7 +43,15 @@ def test_create_reads_back_every_field() -> None:
     assert read.display_name == "nightly"
     assert read.schema_version == "0.0.2"
     assert read.description == "the nightly run"
-    assert read.metadata == {"trigger": "cron", "params": {"lr": 0.1}}
+    # A PipelineRun context is a run: its metadata also shows the run's params, metrics and
+    # state (held in the run tables), as Vertex AI keeps them.
+    assert read.metadata == {
+        "trigger": "cron",
+        "params": {"lr": 0.1},
+        "_params": {},
+        "_metrics": {},
+        "_state": "RUNNING",
+    }
     assert read.labels == {"env": "prod"}
     assert read.parent_contexts == []
     assert read.etag

@@ -15,7 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import NotFoundError
-from mlineage.store import codec, graph, lineage, migrate, nodes, pagination, runs, schema, schemas
+from mlineage.store import (
+    codec,
+    graph,
+    lineage,
+    migrate,
+    nodes,
+    pagination,
+    run_view,
+    runs,
+    schema,
+    schemas,
+)
 from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
 from mlineage.store.engine import Database, create_engine
 from mlineage.store.scope import StoreIds, mark_uncommitted
@@ -126,6 +137,11 @@ class SqlStore:
 
         def work(connection: Connection) -> Node:
             store_pk = self._store_pk(connection, parent, create=True)
+            if isinstance(resource, Context):  # a run context registers its run
+                created = run_view.create(
+                    connection, self._stores, store_pk, parent, [resource], [resource_id]
+                )
+                return created[0]
             return nodes.insert(connection, store_pk, parent, spec, [resource], [resource_id])[0]
 
         return self.db.write(work)
@@ -138,6 +154,9 @@ class SqlStore:
 
         def work(connection: Connection) -> list[Node]:
             store_pk = self._store_pk(connection, parent, create=True)
+            if spec.kind == "contexts":
+                contexts: Any = resources
+                return run_view.create(connection, self._stores, store_pk, parent, contexts, ids)  # type: ignore[return-value]
             return nodes.insert(connection, store_pk, parent, spec, resources, ids)
 
         return self.db.write(work)
@@ -145,7 +164,10 @@ class SqlStore:
     def get(self, name: str, kind: type[Node]) -> Node:
         spec = nodes.spec_of(kind)
         with self.db.read() as connection:
-            return nodes.fetch(connection, self._stores, name, spec)
+            node = nodes.fetch(connection, self._stores, name, spec)
+            if isinstance(node, Context):
+                run_view.present(connection, self._stores, [node])
+            return node
 
     def list(
         self,
@@ -163,7 +185,7 @@ class SqlStore:
             if store_pk is None:
                 nodes.check_query(spec, filter, order_by)  # bad input is an error even here
                 return Page([])
-            return nodes.list_page(
+            page = nodes.list_page(
                 connection,
                 store_pk,
                 parent,
@@ -173,9 +195,15 @@ class SqlStore:
                 page_size=page_size,
                 page_token=page_token,
             )
+            if spec.kind == "contexts":
+                run_view.present(connection, self._stores, page.items)  # type: ignore[arg-type]
+            return page
 
     def update(self, resource: Node) -> Node:
         spec = nodes.spec_of(type(resource))
+        if isinstance(resource, Context):  # a run's `_params`, `_metrics`, `_state`
+            context = resource
+            return self.db.write(lambda c: run_view.update(c, self._stores, context))
         return self.db.write(lambda c: nodes.update(c, self._stores, spec, resource))
 
     def delete(self, name: str, kind: type[Node], etag: str | None = None) -> None:
@@ -189,7 +217,11 @@ class SqlStore:
         self.db.write(lambda c: graph.add_members(c, self._stores, context, artifacts, executions))
 
     def add_context_children(self, context: str, children: Sequence[str]) -> None:
-        self.db.write(lambda c: graph.add_children(c, self._stores, context, children))
+        def work(connection: Connection) -> None:
+            graph.add_children(connection, self._stores, context, children)
+            run_view.link_experiment(connection, self._stores, context, children)
+
+        self.db.write(work)
 
     def remove_context_children(self, context: str, children: Sequence[str]) -> None:
         self.db.write(lambda c: graph.remove_children(c, self._stores, context, children))
@@ -311,7 +343,7 @@ class SqlStore:
     ) -> RunInfo:
         def work(connection: Connection) -> RunInfo:
             store_pk = self._store_pk(connection, parent, create=True)
-            return runs.create(
+            info = runs.create(
                 connection,
                 self._stores,
                 store_pk,
@@ -322,16 +354,22 @@ class SqlStore:
                 state=state,
                 provenance=provenance,
             )
+            run_view.present(connection, self._stores, [info.context])
+            return info
 
         return self.db.write(work)
 
     def get_run(self, run: str) -> RunInfo:
         with self.db.read() as connection:
-            return runs.get(connection, self._stores, run)
+            info = runs.get(connection, self._stores, run)
+            run_view.present(connection, self._stores, [info.context])
+            return info
 
     def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
         with self.db.read() as connection:
-            return runs.list_runs(connection, self._stores, experiment, filter)
+            infos = runs.list_runs(connection, self._stores, experiment, filter)
+            run_view.present(connection, self._stores, [i.context for i in infos])
+            return infos
 
     def update_run(
         self,
@@ -340,9 +378,12 @@ class SqlStore:
         state: ExecutionState | None = None,
         provenance: Mapping[str, Any] | None = None,
     ) -> RunInfo:
-        return self.db.write(
-            lambda c: runs.update(c, self._stores, run, state=state, provenance=provenance)
-        )
+        def work(connection: Connection) -> RunInfo:
+            info = runs.update(connection, self._stores, run, state=state, provenance=provenance)
+            run_view.present(connection, self._stores, [info.context])
+            return info
+
+        return self.db.write(work)
 
     def _run_write(self, work: Callable[[Connection], T]) -> T:
         """A write to a run's tables, which may use a remembered run id; when that run was
