@@ -48,6 +48,10 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     install_error_handlers(app)
+    from mlineage.server import metadata, runs  # they import this module
+
+    for routes in (metadata.router, runs.router):
+        app.include_router(routes)
     return app
 
 

@@ -1,0 +1,357 @@
+"""Who may call the server: bearer tokens, project scoping, roles, the loopback rule.
+
+Every request except the public paths (`/openapi.json`, `/docs`, `/redoc`, the UI's `/login`
+and `/static/...`) is decided here, before any route runs:
+
+1. The token: `Authorization: Bearer <secret>`, else the `mlineage_token` cookie (the web UI
+   logs in with it). A malformed Authorization header, or an unknown, revoked or expired
+   token, is 401 UNAUTHENTICATED.
+2. No token: once any token has ever been created (revoking tokens does not reopen the
+   server), 401 UNAUTHENTICATED. While there are none, a loopback client (127.0.0.0/8, ::1) is
+   served as an anonymous admin of every project; any other client gets 403
+   PERMISSION_DENIED unless the server runs with `--insecure-allow-anonymous`.
+3. The project: a path `/v1/projects/{p}/...` (or a UI path `/projects/{p}/...`) belongs to
+   project `p`. A token of another project gets 404 NOT_FOUND, as if nothing were there: a
+   token for project A learns nothing of project B.
+4. The role each request needs (roles are ordered reader < writer < admin):
+
+    request                                             needs
+    GET, HEAD, OPTIONS                                  reader
+    POST of a custom method that reads: a verb          reader
+      starting with query, read, batchRead, get, list,
+      search, export, diff or compare
+      (`:queryArtifactLineageSubgraph`, `:batchRead`)
+    POST creating a resource (`artifacts?artifactId=`)   writer
+    PATCH, PUT                                          writer
+    POST of any other custom method (`:addExecutionEvents`,
+      `:addContextChildren`, `:removeContextChildren`,
+      `:write`, `:logMetrics`, `:batchCreate`)          writer
+    DELETE; custom methods starting with delete,        admin
+      batchDelete or purge
+    POST registering a metadata schema                  admin
+      (`.../metadataSchemas`)
+
+Token lookups are cached for `CACHE_SECONDS` per server process (a valid token and a refused
+one alike), so a revoked token stops working within that many seconds, and a token created
+on a server that had none is required within that many seconds too.
+
+Routes read the caller with `principal_of(request)`.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import cookie_parser
+from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mlineage.errors import UnauthenticatedError, UnavailableError
+from mlineage.server.errors import error_response
+from mlineage.store import MetadataStore
+from mlineage.store.engine import Database, create_engine
+from mlineage.store.sql import SqlStore
+from mlineage.store.tokens import Role, TokenInfo, TokenStore
+
+if TYPE_CHECKING:
+    from mlineage.server.app import ServerSettings
+
+__all__ = [
+    "ANONYMOUS",
+    "CACHE_SECONDS",
+    "LOGIN_PATH",
+    "TOKEN_COOKIE",
+    "Action",
+    "AuthMiddleware",
+    "Principal",
+    "classify",
+    "install_auth",
+    "principal_of",
+]
+
+TOKEN_COOKIE = "mlineage_token"
+LOGIN_PATH = "/login"
+CACHE_SECONDS = 5.0
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", LOGIN_PATH})
+PUBLIC_PREFIXES = ("/static/",)
+_STATE_KEY = "mlineage_principal"
+_CACHE_ENTRIES = 10_000
+# Starlette's TestClient names its in-process peer "testclient"; a socket peer is an address.
+_IN_PROCESS_PEERS = frozenset({"testclient"})
+
+
+class Action(enum.Enum):
+    """What a request does, and the least role that may do it."""
+
+    READ = Role.READER
+    WRITE = Role.WRITER
+    ADMIN = Role.ADMIN
+
+
+_READ_VERBS = (
+    "query",
+    "read",
+    "batchRead",
+    "get",
+    "list",
+    "search",
+    "export",
+    "diff",
+    "compare",
+)
+_ADMIN_VERBS = ("delete", "batchDelete", "purge")
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def classify(method: str, path: str) -> tuple[str | None, Action]:
+    """The project a request addresses (None if its path names none) and its action."""
+    segments = [segment for segment in path.split("/") if segment]
+    if segments and segments[0] == "v1":
+        segments = segments[1:]
+    project = None
+    if len(segments) >= 2 and segments[0] == "projects":
+        project = segments[1].split(":", 1)[0]
+    last = segments[-1] if segments else ""
+    collection, _, verb = last.partition(":")
+    method = method.upper()
+    if method in _READ_METHODS:
+        return project, Action.READ
+    if method == "DELETE" or (verb and verb.startswith(_ADMIN_VERBS)):
+        return project, Action.ADMIN
+    if verb:
+        return project, Action.READ if verb.startswith(_READ_VERBS) else Action.WRITE
+    if method == "POST" and collection == "metadataSchemas":
+        return project, Action.ADMIN
+    return project, Action.WRITE
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller: a token's role in its project, or an anonymous admin of every project."""
+
+    role: Role
+    project: str | None
+    token_id: str | None = None
+
+    def sees(self, project: str) -> bool:
+        """Whether resources of `project` exist for this caller."""
+        return self.project is None or self.project == project
+
+
+ANONYMOUS = Principal(Role.ADMIN, None)
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller of `request`, as the auth middleware decided it."""
+    principal = getattr(request.state, _STATE_KEY, None)
+    if not isinstance(principal, Principal):
+        raise RuntimeError("the auth middleware did not run for this request (see create_app)")
+    return principal
+
+
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host in _IN_PROCESS_PEERS:
+        return True
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+class TokenCache:
+    """Token checks of one process, each remembered for `ttl` seconds."""
+
+    def __init__(self, tokens: TokenStore, ttl: float = CACHE_SECONDS) -> None:
+        self.tokens = tokens
+        self.ttl = ttl
+        self._verdicts: dict[str, tuple[float, TokenInfo | UnauthenticatedError]] = {}
+        self._any: tuple[float, bool] | None = None
+        self._lock = threading.Lock()
+
+    def verify(self, secret: str) -> TokenInfo:
+        """The active token with `secret`, or UnauthenticatedError (from cache when fresh)."""
+        now = time.monotonic()
+        cached = self._verdicts.get(secret)
+        if cached is None or cached[0] <= now:
+            try:
+                verdict: TokenInfo | UnauthenticatedError = self.tokens.verify(secret)
+            except UnauthenticatedError as exc:
+                verdict = exc
+            self._remember(secret, now + self.ttl, verdict)
+        else:
+            verdict = cached[1]
+        if isinstance(verdict, UnauthenticatedError):
+            raise verdict
+        if verdict.status() != "active":  # expired since it was cached
+            raise UnauthenticatedError(f"the token {verdict.token_id} is {verdict.status()}")
+        return verdict
+
+    def any_exist(self) -> bool:
+        now = time.monotonic()
+        cached = self._any
+        if cached is None or cached[0] <= now:
+            cached = (now + self.ttl, self.tokens.any_exist())
+            self._any = cached
+        return cached[1]
+
+    def _remember(
+        self, secret: str, until: float, verdict: TokenInfo | UnauthenticatedError
+    ) -> None:
+        with self._lock:
+            if len(self._verdicts) >= _CACHE_ENTRIES:
+                now = time.monotonic()
+                self._verdicts = {k: v for k, v in self._verdicts.items() if v[0] > now}
+                if len(self._verdicts) >= _CACHE_ENTRIES:
+                    self._verdicts.clear()
+            self._verdicts[secret] = (until, verdict)
+
+
+class _RefusedError(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _unauthenticated(message: str) -> _RefusedError:
+    response = error_response("UNAUTHENTICATED", message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="mlineage"'
+    return _RefusedError(response)
+
+
+class AuthMiddleware:
+    """ASGI middleware deciding every request (see the module docstring)."""
+
+    def __init__(
+        self, app: ASGIApp, *, tokens: TokenStore, settings: ServerSettings, cache: float
+    ) -> None:
+        self.app = app
+        self.cache = TokenCache(tokens, cache)
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = await self._principal(scope)
+            self._authorize(principal, scope)
+        except _RefusedError as refusal:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            response = refusal.response
+            if response.status_code == 401 and _wants_page(scope):
+                response = RedirectResponse(f"{LOGIN_PATH}?next={quote(path)}", status_code=303)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_STATE_KEY] = principal
+        await self.app(scope, receive, send)
+
+    async def _principal(self, scope: Scope) -> Principal:
+        secret = _presented_secret(scope)
+        try:
+            if secret is not None:
+                info = await run_in_threadpool(self.cache.verify, secret)
+                return Principal(info.role, info.project, info.token_id)
+            required = await run_in_threadpool(self.cache.any_exist)
+        except UnauthenticatedError as exc:
+            raise _unauthenticated(exc.message) from None
+        except UnavailableError as exc:
+            raise _RefusedError(error_response("UNAVAILABLE", exc.message)) from None
+        if required:
+            raise _unauthenticated(
+                "this server requires a token: send 'Authorization: Bearer <token>' "
+                "(mlineage token create makes one)"
+            )
+        client = scope.get("client")
+        if self.settings.insecure_allow_anonymous or is_loopback(client[0] if client else None):
+            return ANONYMOUS
+        raise _RefusedError(
+            error_response(
+                "PERMISSION_DENIED",
+                "this server has no tokens and serves only loopback clients: create a token "
+                "(mlineage token create) or start it with --insecure-allow-anonymous",
+            )
+        )
+
+    def _authorize(self, principal: Principal, scope: Scope) -> None:
+        project, action = classify(scope.get("method", "GET"), scope["path"])
+        if project is not None and not principal.sees(project):
+            name = scope["path"].removeprefix("/v1/").strip("/").split(":", 1)[0]
+            raise _RefusedError(error_response("NOT_FOUND", f"{name} not found"))
+        needed: Role = action.value
+        if not principal.role.allows(needed):
+            raise _RefusedError(
+                error_response(
+                    "PERMISSION_DENIED",
+                    f"token {principal.token_id} has role {principal.role.value} in project "
+                    f"{principal.project}; this {action.name.lower()} request needs "
+                    f"{needed.value}",
+                )
+            )
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+
+
+def _presented_secret(scope: Scope) -> str | None:
+    headers = _headers(scope)
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, secret = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
+        return secret.strip()
+    cookie = headers.get("cookie")
+    if cookie:
+        value = cookie_parser(cookie).get(TOKEN_COOKIE)
+        if value:
+            return value
+    return None
+
+
+def _wants_page(scope: Scope) -> bool:
+    """A browser asking for a UI page is sent to the login page rather than given JSON."""
+    if scope.get("method") != "GET" or scope["path"].startswith("/v1/"):
+        return False
+    return "text/html" in _headers(scope).get("accept", "")
+
+
+def tokens_of(store: MetadataStore, settings: ServerSettings) -> TokenStore:
+    """The tokens in the server's database, sharing the store's connections when it has some."""
+    if isinstance(store, SqlStore):
+        return TokenStore(store.db)
+    return TokenStore(Database(create_engine(settings.store_url)), owned=True)
+
+
+def install_auth(
+    app: FastAPI,
+    store: MetadataStore,
+    settings: ServerSettings,
+    *,
+    cache_seconds: float | None = None,
+) -> None:
+    """Put the auth middleware in front of every route of `app`."""
+    app.add_middleware(
+        AuthMiddleware,
+        tokens=tokens_of(store, settings),
+        settings=settings,
+        cache=CACHE_SECONDS if cache_seconds is None else cache_seconds,
+    )

@@ -1,0 +1,116 @@
+"""Field types of Google's JSON encoding: RFC 3339 timestamps, enums, doubles, int64.
+
+- Timestamps are written in UTC with microseconds and a `Z` (`2026-02-17T09:00:00.000001Z`);
+  any RFC 3339 offset is read.
+- Enums are read as names (`"LIVE"`) or numbers (`2`, `"2"`); they are written as names, or as
+  numbers when the dump context has `enum_int` (a request with `$alt=json;enum-encoding=int`).
+- Doubles may be the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (proto3 JSON).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, SerializationInfo
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import WithJsonSchema
+
+__all__ = ["EnumOf", "Message", "Timestamp", "enum_int_requested", "format_timestamp"]
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Message(BaseModel):
+    """A JSON message: camelCase on the wire, snake_case in Python; unknown fields ignored
+    (clients such as the Vertex SDK may send fields mlineage does not use)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        ser_json_inf_nan="strings",
+    )
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and `Z`."""
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an RFC 3339 timestamp") from None
+    else:
+        raise ValueError(f"must be an RFC 3339 timestamp string, got {type(value).__name__}")
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} needs a time zone offset (e.g. Z)")
+    return parsed.astimezone(UTC)
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_parse_timestamp),
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _enum_parser(enum_cls: type[E]) -> Any:
+    names = list(enum_cls.__members__)
+
+    def parse(value: Any) -> E:
+        if isinstance(value, enum_cls):
+            return value
+        if isinstance(value, str):
+            if value in enum_cls.__members__:
+                return enum_cls[value]
+            if value.isdigit():
+                value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return enum_cls(value)
+            except ValueError:
+                pass
+        raise ValueError(f"must be one of {names} or its number, got {value!r}")
+
+    return parse
+
+
+def _enum_dump(value: enum.Enum, info: SerializationInfo) -> str | int:
+    context = info.context or {}
+    number: int = value.value
+    return number if context.get("enum_int") else value.name
+
+
+def EnumOf(enum_cls: type[E]) -> Any:  # noqa: N802 - reads as a type
+    """An enum field read as a name or a number, written per the request's encoding."""
+    names = list(enum_cls.__members__)
+    return Annotated[
+        enum_cls,
+        PlainValidator(_enum_parser(enum_cls)),
+        PlainSerializer(_enum_dump),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "enum": names},
+                    {"type": "integer", "enum": [m.value for m in enum_cls]},
+                ]
+            }
+        ),
+    ]
+
+
+def enum_int_requested(alt: str | None) -> bool:
+    """Whether a `$alt` query value (`json;enum-encoding=int`) asks for numeric enums."""
+    if not alt:
+        return False
+    return any(part.strip() == "enum-encoding=int" for part in alt.split(";"))
