@@ -409,10 +409,11 @@ def _artifact_label(artifact: types.Artifact) -> str:
     return f"{artifact.display_name or artifact.resource_id} ({artifact.uri or artifact.name})"
 
 
-def diff(a: Any, b: Any) -> Diff:
+def diff(a: Any, b: Any, *, store: MetadataStore | None = None) -> Diff:
     """What changed from `a` to `b`: two models (Artifacts) or two runs (ExperimentRuns),
-    given as SDK objects or resource names. `str(result)` reads the answer out."""
-    reader = _Reader(settings.store())
+    given as SDK objects or resource names, read from `store` (default: the SDK's current
+    store). `str(result)` reads the answer out."""
+    reader = _Reader(store if store is not None else settings.store())
     before, after = _side(reader, a), _side(reader, b)
     return Diff(
         before=before.label,

@@ -52,6 +52,9 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
 
     for routes in (metadata.router, runs.router):
         app.include_router(routes)
+    from mlineage.server.ui import router as ui_router  # the web UI, under /
+
+    app.include_router(ui_router)
     return app
 
 

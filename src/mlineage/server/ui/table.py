@@ -1,0 +1,207 @@
+"""An experiment's runs as a table: filtered, sorted, narrowed to the columns that differ."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlineage.errors import InvalidArgumentError
+from mlineage.store import ExperimentRow, MetadataStore, RunInfo
+
+__all__ = ["PAGE_SIZE", "Column", "Row", "RunsTable", "runs_csv", "runs_table"]
+
+PAGE_SIZE = 200
+FIXED = ("run", "state", "run_type", "start_time")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    """`run`, `state`, `run_type`, `start_time`, `param.X`, `metric.X` or `time_series.X`."""
+    label: str
+    group: str
+    """"run", "param", "metric" or "time_series"."""
+
+
+@dataclass(slots=True)
+class Row:
+    run: str
+    """The run's resource name."""
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RunsTable:
+    columns: list[Column]
+    rows: list[Row]
+    total: int
+    """Runs in the experiment."""
+    matched: int
+    """Runs the filter kept."""
+    page: int = 1
+    pages: int = 1
+    error: str = ""
+    """The filter's error (the table then shows every run)."""
+    hidden: int = 0
+    """Columns left out because every run has the same value."""
+    sort: str = ""
+    descending: bool = False
+    selected: list[str] = field(default_factory=list)
+
+
+def _joined(store: MetadataStore, experiment: str) -> list[tuple[RunInfo, ExperimentRow]]:
+    rows = store.experiment_rows(experiment)
+    infos = store.list_runs(experiment)
+    names = [info.context.display_name for info in infos]
+    if names == [row.run_name for row in rows]:  # both oldest first: the usual case
+        return list(zip(infos, rows, strict=True))
+    # A run came or went between the two reads: pair by display name.
+    by_name = {row.run_name: row for row in rows}
+    return [
+        (info, by_name[info.context.display_name])
+        for info in infos
+        if info.context.display_name in by_name
+    ]
+
+
+def _values(info: RunInfo, row: ExperimentRow) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "run": info.context.display_name or info.context.resource_id,
+        "state": row.state.name,
+        "run_type": row.run_type,
+        "start_time": info.start_time,
+    }
+    values.update({f"param.{k}": v for k, v in row.params.items()})
+    values.update({f"metric.{k}": v for k, v in row.metrics.items()})
+    values.update({f"time_series.{k}": v for k, v in row.time_series.items()})
+    return values
+
+
+def _columns(rows: Sequence[dict[str, Any]]) -> list[Column]:
+    keys: set[str] = set()
+    for values in rows:
+        keys.update(values)
+    columns = [Column(key, key.replace("_", " "), "run") for key in FIXED]
+    for group in ("param", "metric", "time_series"):
+        prefix = f"{group}."
+        columns += [
+            Column(key, key[len(prefix) :], group)
+            for key in sorted(k for k in keys if k.startswith(prefix))
+        ]
+    return columns
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers before text; missing and NaN values are put last by the caller."""
+    if isinstance(value, bool):
+        return (0, float(value))
+    if isinstance(value, int | float):
+        return (0, float(value))
+    return (1, str(value))
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _same(values: Sequence[Any]) -> bool:
+    first = values[0]
+    return all(v == first or (_missing(v) and _missing(first)) for v in values[1:])
+
+
+def _select(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row], int, str]:
+    joined = _joined(store, experiment)
+    rows = [Row(info.context.name, _values(info, row)) for info, row in joined]
+    error = ""
+    if filter.strip():
+        try:
+            kept = {info.context.name for info in store.list_runs(experiment, filter=filter)}
+        except InvalidArgumentError as exc:
+            error = exc.rule or exc.message
+        else:
+            return [row for row in rows if row.run in kept], len(rows), error
+    return rows, len(rows), error
+
+
+def _arrange(
+    rows: list[Row], columns: list[Column], sort: str, descending: bool, differ_only: bool
+) -> tuple[list[Row], list[Column], int]:
+    if sort:
+        present = [r for r in rows if not _missing(r.values.get(sort))]
+        absent = [r for r in rows if _missing(r.values.get(sort))]
+        present.sort(key=lambda r: _sort_key(r.values[sort]), reverse=descending)
+        rows = present + absent
+    hidden = 0
+    if differ_only and len(rows) > 1:
+        kept = []
+        for column in columns:
+            if column.group != "run" and _same([r.values.get(column.key) for r in rows]):
+                hidden += 1
+            else:
+                kept.append(column)
+        columns = kept
+    return rows, columns, hidden
+
+
+def runs_table(
+    store: MetadataStore,
+    experiment: str,
+    *,
+    filter: str = "",
+    sort: str = "",
+    descending: bool = False,
+    differ_only: bool = False,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> RunsTable:
+    """One page of the experiment's runs; `sort` is a column key (unknown keys sort nothing)."""
+    rows, total, error = _select(store, experiment, filter)
+    columns = _columns([row.values for row in rows])
+    if sort and sort not in {c.key for c in columns}:
+        sort = ""
+    rows, columns, hidden = _arrange(rows, columns, sort, descending, differ_only)
+    pages = max(1, math.ceil(len(rows) / page_size))
+    page = min(max(1, page), pages)
+    start = (page - 1) * page_size
+    return RunsTable(
+        columns=columns,
+        rows=rows[start : start + page_size],
+        total=total,
+        matched=len(rows),
+        page=page,
+        pages=pages,
+        error=error,
+        hidden=hidden,
+        sort=sort,
+        descending=descending,
+    )
+
+
+def runs_csv(table: RunsTable) -> str:
+    """The table's rows (call `runs_table` with a page size covering every run) as CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["resource_name"] + [c.key for c in table.columns])
+    for row in table.rows:
+        cells = [row.run]
+        for column in table.columns:
+            value = row.values.get(column.key)
+            cells.append("" if value is None else _csv_value(value))
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    text = str(value)
+    # A spreadsheet would run text starting with these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
