@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 
+from mlineage.server.auth import install_auth
 from mlineage.server.errors import install_error_handlers
+from mlineage.server.limits import install_limits
 from mlineage.store import MetadataStore
 from mlineage.store.sql import SqlStore
 
@@ -55,6 +57,8 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
     from mlineage.server.ui import router as ui_router  # the web UI, under /
 
     app.include_router(ui_router)
+    install_limits(app, max_body_bytes=settings.max_body_bytes)
+    install_auth(app, store, settings)  # outermost: refuses before any limit or route runs
     return app
 
 
