@@ -54,6 +54,9 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
 
     for routes in (metadata.router, runs.router):
         app.include_router(routes)
+    from mlineage.server import tensorboard  # TensorboardService, for the Vertex SDK
+
+    app.include_router(tensorboard.router)
     from mlineage.server.ui import router as ui_router  # the web UI, under /
 
     app.include_router(ui_router)

@@ -12,7 +12,7 @@ import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from mlineage.types import (
     Artifact,
@@ -29,7 +29,20 @@ from mlineage.types import (
 )
 from mlineage.validation import ParamValue
 
-__all__ = ["Direction", "ExperimentRow", "MetadataStore", "Node", "RunInfo"]
+__all__ = [
+    "Direction",
+    "ExperimentRow",
+    "MetadataStore",
+    "Node",
+    "RunInfo",
+    "ScalarPoint",
+    "Tensorboard",
+    "TensorboardExperiment",
+    "TensorboardRun",
+    "TensorboardStore",
+    "TensorboardTimeSeries",
+    "TimeSeriesData",
+]
 
 Node = TypeVar("Node", Artifact, Execution, Context)
 Direction = Literal["upstream", "downstream", "both"]
@@ -254,3 +267,146 @@ class MetadataStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# -- Vertex AI TensorboardService ------------------------------------------------------------
+@dataclass(slots=True)
+class Tensorboard:
+    """`projects/{p}/locations/{l}/tensorboards/{id}`: where the Vertex SDK sends time series.
+
+    Its experiments, runs and time series are views of the experiments, runs and time-series
+    points of the project's `default` metadata store (in the same location), not copies."""
+
+    name: str = ""
+    display_name: str = ""
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    is_default: bool = False
+    etag: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class TensorboardExperiment:
+    """`{tensorboard}/experiments/{e}`: the experiment context `e`."""
+
+    name: str = ""
+    display_name: str = ""
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    etag: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class TensorboardRun:
+    """`{experiment}/runs/{r}`: the run context `{e}-{r}` (the Vertex SDK's run id)."""
+
+    name: str = ""
+    display_name: str = ""
+    description: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    etag: str = ""
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class TensorboardTimeSeries:
+    """`{run}/timeSeries/{id}`: one metric key of the run's time series; the display name is
+    the key, and the id is derived from it (the key itself when it is a valid id)."""
+
+    name: str = ""
+    display_name: str = ""
+    description: str = ""
+    value_type: str = "SCALAR"
+    plugin_name: str = "scalars"
+    create_time: datetime | None = None
+    update_time: datetime | None = None
+    max_step: int | None = None
+    max_wall_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarPoint:
+    step: int
+    value: float
+    wall_time: datetime
+
+
+@dataclass(slots=True)
+class TimeSeriesData:
+    """The points of one time series, by its id (the last segment of its name)."""
+
+    time_series_id: str
+    values: builtins.list[ScalarPoint] = field(default_factory=list)
+
+
+@runtime_checkable
+class TensorboardStore(Protocol):
+    """The subset of Vertex AI's TensorboardService the Vertex SDK uses for time series.
+
+    Names are full resource names; parents are `projects/{p}/locations/{l}` for tensorboards,
+    then the tensorboard, experiment and run names."""
+
+    def create_tensorboard(self, parent: str, tensorboard: Tensorboard) -> Tensorboard:
+        """Create a tensorboard with a generated id; a default one (`is_default`) makes the
+        others of its location non-default."""
+        ...
+
+    def get_tensorboard(self, name: str) -> Tensorboard: ...
+
+    def list_tensorboards(
+        self,
+        parent: str,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Tensorboard]:
+        """Oldest first; `filter` over display_name, is_default, create_time, update_time."""
+        ...
+
+    def create_tensorboard_experiment(
+        self, parent: str, experiment: TensorboardExperiment, experiment_id: str
+    ) -> TensorboardExperiment:
+        """Create the experiment context `experiment_id`; ALREADY_EXISTS when it exists."""
+        ...
+
+    def get_tensorboard_experiment(self, name: str) -> TensorboardExperiment: ...
+
+    def create_tensorboard_run(
+        self, parent: str, run: TensorboardRun, run_id: str
+    ) -> TensorboardRun:
+        """Create run `{experiment}-{run_id}` in the experiment; ALREADY_EXISTS when it exists."""
+        ...
+
+    def get_tensorboard_run(self, name: str) -> TensorboardRun: ...
+
+    def create_tensorboard_time_series(
+        self, parent: str, series: TensorboardTimeSeries
+    ) -> TensorboardTimeSeries:
+        """Declare the SCALAR series `series.display_name` of a run (listed before it has
+        points); ALREADY_EXISTS when the run has it."""
+        ...
+
+    def get_tensorboard_time_series(self, name: str) -> TensorboardTimeSeries: ...
+
+    def list_tensorboard_time_series(
+        self, parent: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[TensorboardTimeSeries]:
+        """The run's series (declared, or with points), by key."""
+        ...
+
+    def write_tensorboard_run_data(self, run: str, data: Sequence[TimeSeriesData]) -> None:
+        """Write points of the run's series (one transaction); a step written again is
+        replaced."""
+        ...
+
+    def read_tensorboard_time_series_data(
+        self, tensorboard: str, time_series: Sequence[str]
+    ) -> builtins.list[TimeSeriesData]:
+        """The points of each named series of `tensorboard`, by step, in the order asked."""
+        ...

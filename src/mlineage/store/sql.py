@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from mlineage.errors import NotFoundError
 from mlineage.store import (
     codec,
+    dialects,
     graph,
     lineage,
     migrate,
@@ -26,8 +27,19 @@ from mlineage.store import (
     runs,
     schema,
     schemas,
+    tensorboards,
 )
-from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
+from mlineage.store.base import (
+    Direction,
+    ExperimentRow,
+    Node,
+    RunInfo,
+    Tensorboard,
+    TensorboardExperiment,
+    TensorboardRun,
+    TensorboardTimeSeries,
+    TimeSeriesData,
+)
 from mlineage.store.engine import Database, create_engine
 from mlineage.store.scope import StoreIds, mark_uncommitted
 from mlineage.types import (
@@ -119,8 +131,10 @@ class SqlStore:
             raise NotFoundError(f"MetadataStore {store} not found")
         now = codec.now_micros()
         mark_uncommitted(connection, store)
-        connection.execute(
-            schema.metadata_stores.insert().values(
+        table = schema.metadata_stores
+        connection.execute(  # another process may create it at the same moment: that is fine
+            dialects.insert(self.db.dialect, table)
+            .values(
                 project=store.project,
                 location=store.location,
                 store_id=store.store,
@@ -128,6 +142,7 @@ class SqlStore:
                 create_time=now,
                 update_time=now,
             )
+            .on_conflict_do_nothing()
         )
         return self._stores.require(connection, store)
 
@@ -183,7 +198,8 @@ class SqlStore:
         with self.db.read() as connection:
             store_pk = self._stores.find(connection, parent)
             if store_pk is None:
-                nodes.check_query(spec, filter, order_by)  # bad input is an error even here
+                # bad input is an error even here
+                nodes.check_query(spec, filter, order_by, page_size, page_token)
                 return Page([])
             page = nodes.list_page(
                 connection,
@@ -446,3 +462,90 @@ class SqlStore:
     ) -> builtins.list[ExperimentRow]:
         with self.db.read() as connection:
             return runs.experiment_rows(connection, self._stores, experiment, include_time_series)
+
+    # -- Vertex AI TensorboardService (store.tensorboards) -----------------------------------
+    def create_tensorboard(self, parent: str, tensorboard: Tensorboard) -> Tensorboard:
+        return self.db.write(lambda c: tensorboards.create_tensorboard(c, parent, tensorboard))
+
+    def get_tensorboard(self, name: str) -> Tensorboard:
+        with self.db.read() as connection:
+            return tensorboards.get_tensorboard(connection, name)
+
+    def list_tensorboards(
+        self,
+        parent: str,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[Tensorboard]:
+        with self.db.read() as connection:
+            items, token = tensorboards.list_tensorboards(
+                connection, parent, filter=filter, page_size=page_size, page_token=page_token
+            )
+        return Page(items, token)
+
+    def create_tensorboard_experiment(
+        self, parent: str, experiment: TensorboardExperiment, experiment_id: str
+    ) -> TensorboardExperiment:
+        store = tensorboards.TensorboardName.parse(parent, "tensorboard", "parent").store
+
+        def work(connection: Connection) -> TensorboardExperiment:
+            store_pk = self._store_pk(connection, store, create=True)
+            return tensorboards.create_tensorboard_experiment(
+                connection, self._stores, store_pk, parent, experiment, experiment_id
+            )
+
+        return self.db.write(work)
+
+    def get_tensorboard_experiment(self, name: str) -> TensorboardExperiment:
+        with self.db.read() as connection:
+            return tensorboards.get_tensorboard_experiment(connection, self._stores, name)
+
+    def create_tensorboard_run(
+        self, parent: str, run: TensorboardRun, run_id: str
+    ) -> TensorboardRun:
+        store = tensorboards.TensorboardName.parse(parent, "experiment", "parent").store
+
+        def work(connection: Connection) -> TensorboardRun:
+            store_pk = self._store_pk(connection, store, create=True)
+            return tensorboards.create_tensorboard_run(
+                connection, self._stores, store_pk, parent, run, run_id
+            )
+
+        return self.db.write(work)
+
+    def get_tensorboard_run(self, name: str) -> TensorboardRun:
+        with self.db.read() as connection:
+            return tensorboards.get_tensorboard_run(connection, self._stores, name)
+
+    def create_tensorboard_time_series(
+        self, parent: str, series: TensorboardTimeSeries
+    ) -> TensorboardTimeSeries:
+        return self.db.write(
+            lambda c: tensorboards.create_tensorboard_time_series(c, self._stores, parent, series)
+        )
+
+    def get_tensorboard_time_series(self, name: str) -> TensorboardTimeSeries:
+        with self.db.read() as connection:
+            return tensorboards.get_tensorboard_time_series(connection, self._stores, name)
+
+    def list_tensorboard_time_series(
+        self, parent: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> Page[TensorboardTimeSeries]:
+        with self.db.read() as connection:
+            items, token = tensorboards.list_tensorboard_time_series(
+                connection, self._stores, parent, page_size=page_size, page_token=page_token
+            )
+        return Page(items, token)
+
+    def write_tensorboard_run_data(self, run: str, data: Sequence[TimeSeriesData]) -> None:
+        self._run_write(lambda c: tensorboards.write_run_data(c, self._stores, run, data))
+
+    def read_tensorboard_time_series_data(
+        self, tensorboard: str, time_series: Sequence[str]
+    ) -> builtins.list[TimeSeriesData]:
+        with self.db.read() as connection:
+            return tensorboards.read_time_series_data(
+                connection, self._stores, tensorboard, time_series
+            )
