@@ -52,9 +52,30 @@ def _postgresql(request: pytest.FixtureRequest) -> Iterator[MetadataStore]:
         opened.close()
 
 
+@contextmanager
+def _rest(request: pytest.FixtureRequest) -> Iterator[MetadataStore]:
+    """The REST client talking to a live server over a fresh SQLite file."""
+    from mlineage.client import RestStore
+    from mlineage.server.app import ServerSettings, create_app
+    from tests.live_server import LiveServer
+
+    path: Path = request.getfixturevalue("store_path")
+    backing = SqlStore(str(path))
+    client = None
+    try:
+        with LiveServer(create_app(backing, ServerSettings(str(path)))) as server:
+            client = RestStore(server.url)
+            yield client
+    finally:
+        if client is not None:
+            client.close()
+        backing.close()
+
+
 BACKENDS: dict[str, BackendFactory] = {
     "sqlite": _sqlite,
     "postgresql": _postgresql,
+    "rest": _rest,
 }
 """Backend name (the test id) -> factory of an open, empty store."""
 

@@ -50,9 +50,9 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
     app.state.store = store
     app.state.settings = settings
     install_error_handlers(app)
-    from mlineage.server import metadata, runs  # they import this module
+    from mlineage.server import additions, metadata, runs  # they import this module
 
-    for routes in (metadata.router, runs.router):
+    for routes in (metadata.router, runs.router, additions.router):
         app.include_router(routes)
     from mlineage.server import tensorboard  # TensorboardService, for the Vertex SDK
 

@@ -15,6 +15,7 @@ from mlineage.server.app import store_of
 from mlineage.server.rest import STORE_PATH, operation, page_size_of, respond, settings_of
 from mlineage.store import MetadataStore
 from mlineage.store.base import Direction
+from mlineage.store.lineage import DEFAULT_NODE_LIMIT, MAX_NODE_LIMIT
 from mlineage.types import Artifact, Context, Execution, StoreName
 from mlineage.wire.messages import (
     AddContextArtifactsAndExecutionsRequest,
@@ -335,8 +336,10 @@ def query_artifact_lineage_subgraph(
     node_limit: Annotated[int | None, Query(alias="nodeLimit")] = None,
 ) -> Response:
     cap = settings_of(request).max_lineage_nodes
-    if node_limit is None or node_limit > cap:
-        node_limit = cap  # beyond the cap the graph is cut and `truncated` says so
+    if node_limit is None:
+        node_limit = min(cap, DEFAULT_NODE_LIMIT)
+    elif cap < node_limit <= MAX_NODE_LIMIT:
+        node_limit = cap  # the graph is cut there and `truncated` says so
     graph = db.query_artifact_lineage_subgraph(
         _name(project, location, store, "artifacts", artifact),
         max_hops=max_hops,

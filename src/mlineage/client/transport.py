@@ -1,0 +1,215 @@
+"""HTTP calls to an mlineage server: one connection pool, bearer auth, retries, errors.
+
+A call that fails to connect, loses its connection, or gets 503 UNAVAILABLE is sent again
+after an exponential backoff with full jitter (a 503's `Retry-After` is honoured), until
+`RetryPolicy.timeout` seconds have passed since the first try: long enough by default to
+ride out a server restart. Callers learn whether a reply came after a retry, so a create
+whose first try did succeed (its reply lost) can be recognised on ALREADY_EXISTS.
+
+Errors in Google's JSON shape become the `mlineage.errors` class of their status, so code
+on the REST client sees the same exceptions as code on a local store.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from mlineage.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    MlineageError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnauthenticatedError,
+    UnavailableError,
+)
+
+__all__ = [
+    "Reply",
+    "RetryPolicy",
+    "TokenSource",
+    "Transport",
+    "error_from_response",
+    "url_path",
+    "was_retried",
+]
+
+TokenSource = str | Callable[[], str | None] | None
+"""A bearer token, or a function returning the current one (None: send none)."""
+
+_RETRIED_ERRORS = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+"""Failures after which the server may not have seen the request, or lost its reply."""
+
+_ERRORS: dict[str, Callable[[str], MlineageError]] = {
+    "NOT_FOUND": NotFoundError,
+    "ALREADY_EXISTS": AlreadyExistsError,
+    "FAILED_PRECONDITION": FailedPreconditionError,
+    "ABORTED": AbortedError,
+    "PERMISSION_DENIED": PermissionDeniedError,
+    "UNAUTHENTICATED": UnauthenticatedError,
+    "UNAVAILABLE": UnavailableError,
+    "RESOURCE_EXHAUSTED": UnavailableError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How long and how often to retry a call that could not reach the server."""
+
+    timeout: float = 60.0
+    """Seconds from the first try after which no retry starts."""
+    initial_backoff: float = 0.05
+    max_backoff: float = 2.0
+    multiplier: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful reply: its JSON body and whether an earlier try had been sent."""
+
+    body: bytes
+    retried: bool
+
+
+def url_path(name: str, verb: str = "") -> str:
+    """`/v1/{name}` with each segment escaped, plus `:verb` when given."""
+    path = "/v1/" + "/".join(quote(segment, safe="") for segment in name.split("/"))
+    return f"{path}:{verb}" if verb else path
+
+
+def error_from_response(response: httpx.Response) -> MlineageError:
+    """The exception a Google-shaped error reply stands for."""
+    try:
+        error = json.loads(response.content)["error"]
+        status = str(error.get("status", ""))
+        message = str(error.get("message", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return UnavailableError(
+            f"the server answered HTTP {response.status_code} without a Google error body: "
+            f"{response.text[:200]!r}"
+        )
+    if status == "INVALID_ARGUMENT":
+        for detail in error.get("details") or ():
+            violations = detail.get("fieldViolations") if isinstance(detail, dict) else None
+            if violations:
+                first = violations[0]
+                return InvalidArgumentError(str(first.get("field")), str(first.get("description")))
+        return InvalidArgumentError("request", message)
+    make = _ERRORS.get(status)
+    if make is not None:
+        return make(message)
+    failure = MlineageError(f"{status or response.status_code}: {message}")
+    failure.code = status or "UNKNOWN"
+    return failure
+
+
+class Transport:
+    """One HTTP connection pool to `base_url` with auth, retries and error mapping."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: TokenSource = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._token = token
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            headers={"User-Agent": "mlineage-rest-client", "Accept": "application/json"},
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _headers(self, has_body: bool) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"} if has_body else {}
+        token = self._token() if callable(self._token) else self._token
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+    ) -> Reply:
+        """Send a request, retrying as the module docstring says; raise its error."""
+        policy = self.retry
+        deadline = time.monotonic() + policy.timeout
+        backoff = policy.initial_backoff
+        tries = 0
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        while True:
+            tries += 1
+            wait = 0.0
+            try:
+                response = self._client.request(
+                    method,
+                    path,
+                    params=query,
+                    content=body,
+                    headers=self._headers(body is not None),
+                )
+            except _RETRIED_ERRORS as exc:
+                failure: str = f"{type(exc).__name__}: {exc}"
+            except httpx.TimeoutException as exc:
+                raise UnavailableError(
+                    f"{method} {self.base_url}{path} got no reply in time ({exc})"
+                ) from None
+            else:
+                if response.status_code < 400:
+                    return Reply(response.content, retried=tries > 1)
+                if response.status_code != 503:
+                    error = error_from_response(response)
+                    error.retried = tries > 1  # type: ignore[attr-defined]
+                    raise error
+                failure = f"HTTP 503: {response.text[:200]}"
+                wait = _retry_after(response)
+            delay = max(wait, random.uniform(0, backoff))  # full jitter
+            if time.monotonic() + delay > deadline:
+                raise UnavailableError(
+                    f"{method} {self.base_url}{path} failed {tries} time(s) over "
+                    f"{policy.timeout:g} s; last: {failure}"
+                )
+            time.sleep(delay)
+            backoff = min(backoff * policy.multiplier, policy.max_backoff)
+
+
+def was_retried(error: BaseException) -> bool:
+    """Whether the reply that raised `error` answered a retry (an earlier try was sent,
+    so it may have taken effect)."""
+    return bool(getattr(error, "retried", False))
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return min(float(response.headers.get("Retry-After", 0)), 30.0)
+    except ValueError:
+        return 0.0
