@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -16,16 +17,19 @@ from mlineage.errors import (
 from mlineage.store.base import MetadataStore
 from mlineage.types import (
     Artifact,
+    ArtifactState,
     Context,
     Event,
     EventType,
     Execution,
     ExecutionState,
     MetadataSchema,
+    ResourceName,
     SchemaType,
     StoreName,
     TimeSeriesPoint,
 )
+from mlineage.validation import MAX_METADATA_BYTES
 
 
 @pytest.fixture
@@ -288,3 +292,232 @@ def test_finishing_an_execution_is_all_or_nothing(store: MetadataStore, parent: 
     }
     members = store.list(parent, Artifact, filter=f'in_context("{run.name}")').items
     assert {a.display_name for a in members} == {"data", "model"}
+
+
+# --- create, get, update, delete: the same rules for every kind ---
+
+KINDS = [Artifact, Execution, Context]
+ID_FIELDS = {Artifact: "artifact_id", Execution: "execution_id", Context: "context_id"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_given_id_names_the_resource(
+    store: MetadataStore, parent: StoreName, kind: type[Any]
+) -> None:
+    created = store.create(parent, kind(display_name="x"), "my-id-1")
+    assert created.name == f"{parent}/{kind.kind}/my-id-1"
+    assert store.get(created.name, kind) == created
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_missing_id_is_generated(
+    store: MetadataStore, parent: StoreName, kind: type[Any]
+) -> None:
+    first, second = store.create(parent, kind()), store.create(parent, kind())
+    assert first.name != second.name
+    assert ResourceName.parse(first.name).resource_id
+    assert store.get(first.name, kind).name == first.name
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_taken_id_already_exists(
+    store: MetadataStore, parent: StoreName, kind: type[Any]
+) -> None:
+    store.create(parent, kind(display_name="first"), "taken")
+    with pytest.raises(AlreadyExistsError, match="taken"):
+        store.create(parent, kind(display_name="second"), "taken")
+    assert store.get(f"{parent}/{kind.kind}/taken", kind).display_name == "first"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("bad_id", ["Upper", "-leading-hyphen", "under_score", "a" * 129])
+def test_an_invalid_id_names_the_field(
+    store: MetadataStore, parent: StoreName, kind: type[Any], bad_id: str
+) -> None:
+    with pytest.raises(InvalidArgumentError) as error:
+        store.create(parent, kind(), bad_id)
+    assert error.value.field == ID_FIELDS[kind]
+
+
+def test_created_resources_carry_times_and_an_etag(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Artifact(display_name="x"))
+    assert created.etag
+    assert created.create_time is not None
+    assert created.create_time.tzinfo is not None
+    assert created.update_time == created.create_time
+
+
+def test_every_field_round_trips(store: MetadataStore, parent: StoreName) -> None:
+    artifact = Artifact(
+        display_name="model ✓",
+        schema_title="system.Model",
+        schema_version="1.2.3",
+        metadata={"nested": {"list": [1, 2.5, "three", None, True]}, "unicode": "héllo"},
+        description="a model",
+        labels={"team": "vision"},
+        uri="gs://bucket/model",
+        state=ArtifactState.PENDING,
+        fingerprint="sha256:" + "ab" * 32,
+    )
+    created = store.create(parent, artifact, "model")
+    read = store.get(created.name, Artifact)
+    for field in ("display_name", "schema_title", "schema_version", "metadata", "description"):
+        assert getattr(read, field) == getattr(artifact, field), field
+    assert (read.labels, read.uri, read.state) == (artifact.labels, artifact.uri, artifact.state)
+    assert read.fingerprint == artifact.fingerprint
+
+
+def test_big_integers_and_floats_in_metadata_round_trip(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    metadata = {"big": 2**53 + 1, "small": -(2**40), "float": 0.1, "exp": 1e300, "zero": 0.0}
+    created = store.create(parent, Execution(metadata=metadata))
+    assert store.get(created.name, Execution).metadata == metadata
+
+
+def test_execution_and_context_fields_round_trip(store: MetadataStore, parent: StoreName) -> None:
+    execution = store.create(
+        parent, Execution(schema_title="system.Run", state=ExecutionState.NEW), "e"
+    )
+    assert store.get(execution.name, Execution).state is ExecutionState.NEW
+    assert store.get(execution.name, Execution).schema_title == "system.Run"
+    context = store.create(parent, Context(schema_title="system.Pipeline", metadata={"k": 1}))
+    assert store.get(context.name, Context).metadata == {"k": 1}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("metadata", {"big": "x" * 210_000}),
+        ("metadata", {"inf": math.inf}),
+        ("labels", {"key": 1}),
+        ("display_name", "x" * 129),
+        ("description", "x" * 9000),
+    ],
+)
+def test_limits_are_enforced_with_the_field_named(
+    store: MetadataStore, parent: StoreName, field: str, value: Any
+) -> None:
+    with pytest.raises(InvalidArgumentError) as error:
+        store.create(parent, Artifact(**{field: value}))
+    assert error.value.field.startswith(field)
+    assert store.list(parent, Artifact).items == []
+
+
+def test_metadata_just_under_the_limit_is_kept(store: MetadataStore, parent: StoreName) -> None:
+    metadata = {"blob": "x" * (MAX_METADATA_BYTES - 20)}
+    created = store.create(parent, Artifact(metadata=metadata))
+    assert store.get(created.name, Artifact).metadata == metadata
+
+
+def test_get_of_an_unknown_resource_is_not_found(store: MetadataStore, parent: StoreName) -> None:
+    with pytest.raises(NotFoundError):
+        store.get(f"{parent}/artifacts/missing", Artifact)
+    other_project = StoreName("nobody", "us-central1")
+    with pytest.raises(NotFoundError):
+        store.get(f"{other_project}/contexts/missing", Context)
+
+
+@pytest.mark.parametrize(
+    "name", ["nonsense", "projects/p/locations/l/metadataStores/s/executions/x", ""]
+)
+def test_a_malformed_name_is_invalid(store: MetadataStore, name: str) -> None:
+    with pytest.raises(InvalidArgumentError):
+        store.get(name, Artifact)
+
+
+def test_update_replaces_the_mutable_fields(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Artifact(display_name="v1", metadata={"a": 1}, uri="u1"))
+    created.display_name, created.metadata, created.uri = "v2", {"b": 2}, "u2"
+    created.description, created.labels = "changed", {"k": "v"}
+    updated = store.update(created)
+    read = store.get(created.name, Artifact)
+    assert read == updated
+    assert (read.display_name, read.metadata, read.uri) == ("v2", {"b": 2}, "u2")
+    assert (read.description, read.labels) == ("changed", {"k": "v"})
+    assert read.etag != created.etag
+    assert read.update_time is not None
+    assert created.update_time is not None
+    assert read.update_time >= created.update_time
+    assert read.create_time == created.create_time
+
+
+def test_update_keeps_the_schema_title(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Artifact(schema_title="system.Model"))
+    created.schema_title = "system.Dataset"
+    store.update(created)
+    assert store.get(created.name, Artifact).schema_title == "system.Model"
+
+
+def test_update_without_an_etag_always_applies(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Context(display_name="v1"))
+    store.update(Context(name=created.name, display_name="v2"))
+    store.update(Context(name=created.name, display_name="v3"))
+    assert store.get(created.name, Context).display_name == "v3"
+
+
+def test_update_of_an_unknown_resource_is_not_found(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    with pytest.raises(NotFoundError):
+        store.update(Artifact(name=f"{parent}/artifacts/missing"))
+
+
+def test_update_validates_like_create(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Artifact(display_name="ok"))
+    created.metadata = {"nan": math.nan}
+    with pytest.raises(InvalidArgumentError, match="metadata"):
+        store.update(created)
+    assert store.get(created.name, Artifact).metadata == {}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_delete_removes_the_resource(
+    store: MetadataStore, parent: StoreName, kind: type[Any]
+) -> None:
+    created = store.create(parent, kind())
+    store.delete(created.name, kind, etag=created.etag)
+    with pytest.raises(NotFoundError):
+        store.get(created.name, kind)
+    with pytest.raises(NotFoundError):
+        store.delete(created.name, kind)
+
+
+def test_a_deleted_id_can_be_used_again(store: MetadataStore, parent: StoreName) -> None:
+    store.delete(store.create(parent, Artifact(display_name="old"), "again").name, Artifact)
+    store.create(parent, Artifact(display_name="new"), "again")
+    assert store.get(f"{parent}/artifacts/again", Artifact).display_name == "new"
+
+
+def test_a_stale_etag_on_delete_keeps_the_resource(store: MetadataStore, parent: StoreName) -> None:
+    created = store.create(parent, Artifact(display_name="v1"))
+    store.update(Artifact(name=created.name, display_name="v2"))
+    with pytest.raises(AbortedError):
+        store.delete(created.name, Artifact, etag=created.etag)
+    assert store.get(created.name, Artifact).display_name == "v2"
+
+
+def test_an_experiment_with_runs_cannot_be_deleted(store: MetadataStore, parent: StoreName) -> None:
+    experiment = store.create(parent, Context(schema_title="system.Experiment"), "exp")
+    store.create_run(
+        parent, Context(schema_title="system.ExperimentRun"), "exp-r", experiment=experiment.name
+    )
+    with pytest.raises(FailedPreconditionError):
+        store.delete(experiment.name, Context)
+    store.delete(f"{parent}/contexts/exp-r", Context)
+    store.delete(experiment.name, Context)
+
+
+# --- metadata stores ---
+
+
+def test_metadata_stores_are_created_on_first_use(store: MetadataStore) -> None:
+    other = StoreName("fresh-project", "europe-west4", "team")
+    with pytest.raises(NotFoundError):
+        store.get_metadata_store(other)
+    info = store.get_or_create_metadata_store(other, description="the team's")
+    assert info.name == str(other)
+    assert store.get_or_create_metadata_store(other) == info
+    assert store.get_metadata_store(other).description == "the team's"
+    store.create(StoreName("fresh-project", "europe-west4", "other"), Artifact())
+    assert store.get_metadata_store(StoreName("fresh-project", "europe-west4", "other"))

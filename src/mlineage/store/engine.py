@@ -1,36 +1,25 @@
-"""Opening a database: the engine settings of each dialect and write transactions with retry.
-
-SQLite runs in WAL mode with a busy timeout; every write transaction starts with
-`BEGIN IMMEDIATE`, so writers queue on the file lock instead of failing half-way, and a
-write that still meets a lock is retried with backoff. Reads use deferred transactions,
-which see one consistent snapshot. `synchronous` is NORMAL by default (a commit survives the
-process being killed; only an OS crash or power loss can lose the last commits) and FULL
-with `?synchronous=full` in the store URL.
-"""
+"""Opening a database and the two ways mlineage touches it: reads, and write transactions
+retried while the database is busy (the settings of each dialect are in `store.dialects`)."""
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mlineage.errors import InvalidArgumentError, UnavailableError
+from mlineage.store import dialects
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_RETRY_SECONDS = 120.0
-_SYNCHRONOUS_MODES = {"off", "normal", "full", "extra"}
-_RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 UNCOMMITTED_STORES = "mlineage_uncommitted_stores"
 """`connection.info` key for ids a transaction must not cache (see store.scope)."""
 
@@ -58,62 +47,13 @@ def database_url(store: str) -> sa.URL:
     )
 
 
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
-
-
-def _json_loads(text: str) -> Any:
-    return {} if text == "{}" else json.loads(text)  # most labels and much metadata are empty
-
-
 def create_engine(store: str) -> Engine:
     """An engine for `store`, with mlineage's transaction settings installed."""
     url = database_url(store)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
-    return sa.create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=5,
-        max_overflow=10,
-        json_serializer=_json_dumps,
-        json_deserializer=_json_loads,
-    )
-
-
-def _sqlite_engine(url: sa.URL) -> Engine:
-    query = dict(url.query)
-    synchronous = str(query.pop("synchronous", "normal")).lower()
-    if synchronous not in _SYNCHRONOUS_MODES:
-        raise InvalidArgumentError(
-            "store", f"synchronous must be one of {sorted(_SYNCHRONOUS_MODES)}, got {synchronous!r}"
-        )
-    assert url.database is not None
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(
-        url.set(query=query),
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        json_serializer=_json_dumps,
-        json_deserializer=_json_loads,
-    )
-
-    @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get("mlineage_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
-
-    return engine
+        assert url.database is not None
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return dialects.create_engine(url)
 
 
 class Database:
@@ -165,11 +105,7 @@ class Database:
             delay = min(delay * 2, 0.5)
 
     def _retryable(self, exc: DBAPIError) -> bool:
-        if self.dialect == "sqlite":
-            text = str(exc.orig).lower()
-            return "locked" in text or "busy" in text
-        state = getattr(exc.orig, "sqlstate", None)
-        return state in _RETRYABLE_PG_STATES or exc.connection_invalidated
+        return dialects.is_retryable(self.dialect, exc)
 
     def close(self) -> None:
         self.engine.dispose()

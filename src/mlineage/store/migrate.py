@@ -1,8 +1,8 @@
 """Schema versions: create a new store, upgrade an old one in place, refuse a newer one.
 
 Only Alembic migrations change the schema. Upgrades run inside one write transaction
-that holds the database's write lock (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory
-lock), so processes opening a store at the same moment never race on DDL.
+that holds the database's write lock (`dialects.lock_for_migration`), so processes
+opening a store at the same moment never race on DDL.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import FailedPreconditionError
+from mlineage.store import dialects
 from mlineage.store.engine import Database
 
 HEAD_REVISION = "0002"
 """The newest migration; a test checks it matches the migrations folder."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
-_PG_LOCK_KEY = 0x6D6C696E  # "mlin"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -50,8 +50,7 @@ def upgrade(db: Database) -> None:
     """Bring the schema to HEAD_REVISION (creating it on an empty database)."""
 
     def work(connection: Connection) -> None:
-        if db.dialect == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        dialects.lock_for_migration(connection)
         if current_revision(connection) == HEAD_REVISION:
             return
         _refuse_newer(current_revision(connection))

@@ -23,7 +23,7 @@ from mlineage.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
 )
-from mlineage.store import codec, filters, pagination, schema, schemas, scope
+from mlineage.store import codec, dialects, filters, pagination, schema, schemas, scope
 from mlineage.store.base import Node
 from mlineage.store.scope import NodeRef, StoreIds, resolve
 from mlineage.types import (
@@ -182,7 +182,7 @@ def _already_exists(
     error: sa.exc.IntegrityError,
 ) -> Exception:
     """The error for a unique-key violation, naming the taken id when it can be found."""
-    if "unique" not in str(error.orig).lower():
+    if not dialects.is_unique_violation(error):
         return error
     try:  # SQLite keeps the transaction usable after a failed statement; PostgreSQL does not
         taken = connection.execute(
@@ -261,11 +261,21 @@ def with_parents(
     return [item for _, item in items]
 
 
-def check_query(spec: Spec[Any], filter: str | None, order_by: str | None) -> None:
-    """Parse `filter` and `order_by` for their errors alone."""
+def check_query(
+    spec: Spec[Any],
+    filter: str | None,
+    order_by: str | None,
+    page_size: int | None = None,
+    page_token: str | None = None,
+) -> None:
+    """Check the arguments of a listing for their errors alone."""
     target = filters.target(spec.kind)
     query.filter_clause(filter, target)
-    query.parse_order_by(order_by, target)
+    terms = query.parse_order_by(order_by, target)
+    pagination.check_page_size(page_size)
+    if page_token:
+        fingerprint = pagination.query_fingerprint(spec.kind, filter, order_by)
+        pagination.decode_token(page_token, fingerprint, max(len(terms), 1) + 1)
 
 
 def list_page(

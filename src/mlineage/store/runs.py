@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError, NotFoundError
-from mlineage.store import codec, filters, nodes, schema
+from mlineage.store import codec, dialects, filters, nodes, schema
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.store.scope import StoreIds, resolve
 from mlineage.types import Context, ExecutionState, ResourceName, StoreName, TimeSeriesPoint
@@ -37,8 +36,7 @@ def _upsert_statement(
     dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
 ) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE, built once per shape (building is slow)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
+    statement = dialects.insert(dialect, table)
     updates = {c: statement.excluded[c] for c in columns if c not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
 

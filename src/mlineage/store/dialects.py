@@ -1,0 +1,178 @@
+"""Everything that differs between SQLite and PostgreSQL, in one place.
+
+- engines: SQLite runs in WAL mode with a busy timeout and starts every write transaction
+  with `BEGIN IMMEDIATE`, so writers queue on the file lock instead of failing half-way.
+  `synchronous` is NORMAL by default (a commit survives the process being killed; only an
+  OS crash or power loss can lose the last commits) and FULL with `?synchronous=full`.
+  PostgreSQL gets a connection pool sized for a multi-threaded server (`?pool_size=` and
+  `?max_overflow=` in the store URL change it), checked before use (`pool_pre_ping`).
+- JSON: PostgreSQL's `jsonb` keeps numbers as `numeric`, which prints `1e+20` back as an
+  integer; floats are written in positional notation so they read back as floats.
+- `INSERT ... ON CONFLICT`, which of the errors mean "retry the transaction", and how a
+  migration takes the database's write lock.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from mlineage.errors import InvalidArgumentError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_SIZE = 10
+POSTGRES_MAX_OVERFLOW = 20
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+POSTGRES_POOL_RECYCLE_SECONDS = 3600
+_SYNCHRONOUS_MODES = {"off", "normal", "full", "extra"}
+_RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+_UNIQUE_VIOLATION = "23505"
+_MIGRATION_LOCK_KEY = 0x6D6C696E  # "mlin"
+
+
+def create_engine(url: sa.URL) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, with mlineage's transaction settings."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return _postgres_engine(url)
+
+
+# --- JSON ---
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _json_loads(text: str) -> Any:
+    return {} if text == "{}" else json.loads(text)  # most labels and much metadata are empty
+
+
+def _postgres_json_dumps(value: Any) -> str:
+    text = _json_dumps(value)
+    if "e+" not in text:  # the usual case: no float with a large exponent
+        return text
+    nonce = uuid.uuid4().hex
+    numbers: list[str] = []
+
+    def mark(item: Any) -> Any:
+        if isinstance(item, float) and "e+" in repr(item):
+            numbers.append(format(decimal.Decimal(repr(item)), "f") + ".0")
+            return f"{nonce}{len(numbers) - 1}"
+        if isinstance(item, dict):
+            return {k: mark(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [mark(v) for v in item]
+        return item
+
+    text = _json_dumps(mark(value))
+    for i, digits in enumerate(numbers):
+        text = text.replace(f'"{nonce}{i}"', digits, 1)
+    return text
+
+
+# --- engines ---
+
+
+def _sqlite_engine(url: sa.URL) -> Engine:
+    query = dict(url.query)
+    synchronous = str(query.pop("synchronous", "normal")).lower()
+    if synchronous not in _SYNCHRONOUS_MODES:
+        raise InvalidArgumentError(
+            "store", f"synchronous must be one of {sorted(_SYNCHRONOUS_MODES)}, got {synchronous!r}"
+        )
+    engine = sa.create_engine(
+        url.set(query=query),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        json_serializer=_json_dumps,
+        json_deserializer=_json_loads,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get("mlineage_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def _pool_setting(query: dict[str, Any], key: str, default: int) -> int:
+    raw = query.pop(key, None)
+    if raw is None:
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise InvalidArgumentError("store", f"{key} must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def _postgres_engine(url: sa.URL) -> Engine:
+    query = dict(url.query)
+    pool_size = _pool_setting(query, "pool_size", POSTGRES_POOL_SIZE)
+    max_overflow = _pool_setting(query, "max_overflow", POSTGRES_MAX_OVERFLOW)
+    query.setdefault("connect_timeout", str(POSTGRES_CONNECT_TIMEOUT_SECONDS))
+    query.setdefault("application_name", "mlineage")
+    return sa.create_engine(
+        url.set(query=query),
+        pool_pre_ping=True,  # a server restart or idle timeout leaves dead connections
+        pool_size=max(pool_size, 1),
+        max_overflow=max_overflow,
+        pool_recycle=POSTGRES_POOL_RECYCLE_SECONDS,
+        json_serializer=_postgres_json_dumps,
+        json_deserializer=_json_loads,
+    )
+
+
+# --- statements and errors ---
+
+
+def insert(dialect: str, table: sa.Table) -> Any:
+    """An INSERT for `table` that supports `on_conflict_do_update/_do_nothing`."""
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def is_retryable(dialect: str, error: DBAPIError) -> bool:
+    """Whether the failed transaction may succeed when run again (busy, deadlock...)."""
+    if dialect == "sqlite":
+        text = str(error.orig).lower()
+        return "locked" in text or "busy" in text
+    state = getattr(error.orig, "sqlstate", None)
+    return state in _RETRYABLE_PG_STATES or error.connection_invalidated
+
+
+def is_unique_violation(error: DBAPIError) -> bool:
+    """Whether `error` is a violated unique constraint (a taken id)."""
+    if getattr(error.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
+        return True
+    return "unique constraint" in str(error.orig).lower()
+
+
+def lock_for_migration(connection: Connection) -> None:
+    """Hold the database's write lock until the transaction ends, so processes opening
+    a store at the same moment never race on DDL (SQLite: `BEGIN IMMEDIATE` already has)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
