@@ -35,6 +35,9 @@ def _register() -> None:
     from mlineage.cli import server
 
     server.register(app)
+    from mlineage.cli import tokens
+
+    tokens.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

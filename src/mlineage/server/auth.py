@@ -59,7 +59,7 @@ from mlineage.server.errors import error_response
 from mlineage.store import MetadataStore
 from mlineage.store.engine import Database, create_engine
 from mlineage.store.sql import SqlStore
-from mlineage.store.tokens import Role, TokenInfo, TokenStore
+from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore
 
 if TYPE_CHECKING:
     from mlineage.server.app import ServerSettings
@@ -79,7 +79,6 @@ __all__ = [
 
 TOKEN_COOKIE = "mlineage_token"
 LOGIN_PATH = "/login"
-CACHE_SECONDS = 5.0
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", LOGIN_PATH})
 PUBLIC_PREFIXES = ("/static/",)
 _STATE_KEY = "mlineage_principal"

@@ -26,8 +26,11 @@ from mlineage.store.codec import from_micros, now_micros
 from mlineage.store.engine import Database, create_engine
 from mlineage.types import StoreName
 
-__all__ = ["SECRET_PREFIX", "Role", "TokenInfo", "TokenStore", "hash_secret"]
+__all__ = ["CACHE_SECONDS", "SECRET_PREFIX", "Role", "TokenInfo", "TokenStore", "hash_secret"]
 
+CACHE_SECONDS = 5.0
+"""How long a server process trusts a token check (`mlineage.server.auth` caches them): a
+revoke takes effect within this many seconds."""
 SECRET_PREFIX = "mlt_"
 MAX_SECRET_LENGTH = 256
 """Longer presented secrets are refused before hashing: no token of ours is that long."""
