@@ -374,9 +374,12 @@ def _run(name: TensorboardName, context: Context) -> TensorboardRun:
     )
 
 
-def _run_pk(connection: Connection, stores: StoreIds, name: TensorboardName) -> int:
+def _run_pk(
+    connection: Connection, stores: StoreIds, name: TensorboardName, *, cached: bool = False
+) -> int:
+    """The run's row id; `cached` as in `runs.run_pk` (for writes only)."""
     try:
-        return runs.run_pk(connection, stores, name.run_context)
+        return runs.run_pk(connection, stores, name.run_context, cached=cached)
     except (NotFoundError, InvalidArgumentError):
         raise NotFoundError(f"TensorboardRun {name.run_name} not found") from None
 
@@ -434,6 +437,19 @@ def _declared(connection: Connection, run_pk: int) -> dict[str, int]:
     ).scalar_one()
     declared = provenance.get(DECLARED_SERIES_KEY, {})
     return dict(declared) if isinstance(declared, dict) else {}
+
+
+def _set_declared(connection: Connection, run_pk: int, declared: dict[str, int]) -> None:
+    table = schema.runs
+    provenance = connection.execute(
+        sa.select(table.c.provenance).where(table.c.context_id == run_pk)
+    ).scalar_one()
+    provenance = {k: v for k, v in provenance.items() if k != DECLARED_SERIES_KEY}
+    if declared:
+        provenance[DECLARED_SERIES_KEY] = declared
+    connection.execute(
+        table.update().where(table.c.context_id == run_pk).values(provenance=provenance)
+    )
 
 
 def _series_stats(
@@ -494,14 +510,7 @@ def create_tensorboard_time_series(
             f"TensorboardTimeSeries {run.run_name}/timeSeries/{series_id(key)} already exists"
         )
     now = codec.now_micros()
-    table = schema.runs
-    provenance = connection.execute(
-        sa.select(table.c.provenance).where(table.c.context_id == run_pk)
-    ).scalar_one()
-    provenance = {**provenance, DECLARED_SERIES_KEY: {**declared, key: now}}
-    connection.execute(
-        table.update().where(table.c.context_id == run_pk).values(provenance=provenance)
-    )
+    _set_declared(connection, run_pk, {**declared, key: now})
     return _series(run, key, now, None)
 
 
@@ -545,10 +554,11 @@ def list_tensorboard_time_series(
 def write_run_data(
     connection: Connection, stores: StoreIds, run: str, data: Sequence[TimeSeriesData]
 ) -> None:
-    """Write the points of `data` to run `run` (a TensorboardRun name)."""
+    """Write the points of `data` to run `run` (a TensorboardRun name). A series declared
+    before its first point is listed from its points from then on (the declaration goes)."""
     parsed = TensorboardName.parse(run, "run", "tensorboard_run")
     _tensorboard_row(connection, parsed)
-    _run_pk(connection, stores, parsed)
+    run_pk = _run_pk(connection, stores, parsed, cached=True)
     points = []
     for i, d in enumerate(data):
         field = f"time_series_data[{i}]"
@@ -561,6 +571,10 @@ def write_run_data(
                 raise InvalidArgumentError(f"{field}.values[{j}]", exc.rule) from None
             points.append(TimeSeriesPoint(key, step, value, p.wall_time))
     runs.write_points(connection, stores, parsed.run_context, points)
+    declared = _declared(connection, run_pk)
+    if declared and any(p.key in declared for p in points):
+        written = {p.key for p in points}
+        _set_declared(connection, run_pk, {k: v for k, v in declared.items() if k not in written})
 
 
 def read_time_series_data(
