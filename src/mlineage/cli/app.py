@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from mlineage.errors import MlineageError
 
@@ -19,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # an error stays one line
 _debug = False
 
 
@@ -32,9 +33,15 @@ def _root(
 
 
 def _register() -> None:
-    from mlineage.cli import server
+    from mlineage.cli import artifacts, demo, diff, experiments, lineage, runs, server
 
     server.register(app)
+    experiments.register(app)
+    runs.register(app)
+    artifacts.register(app)
+    lineage.register(app)
+    diff.register(app)
+    demo.register(app)
     from mlineage.cli import tokens
 
     tokens.register(app)
@@ -48,12 +55,19 @@ def main(argv: list[str] | None = None) -> None:
     except MlineageError as exc:
         if _debug:
             raise
-        errors.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, markup=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
         sys.exit(130)
     except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors (typer carries its own click)
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            errors.print(f"error: {escape(exc.format_message())}")
         sys.exit(exc.exit_code)
     except Exception as exc:  # click's usage errors and anything unexpected
         import click
@@ -63,6 +77,6 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(exc.exit_code)
         if _debug:
             raise
-        errors.print(f"[red]error:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        errors.print(f"[red]error:[/red] {type(exc).__name__}: {escape(str(exc))}", highlight=False)
         errors.print("(run with --debug for the traceback)", style="dim")
         sys.exit(1)
