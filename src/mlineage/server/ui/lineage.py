@@ -28,6 +28,7 @@ MAX_DEPTH = 200
 NODE_LIMIT = 2000
 """Artifacts read for one drawing; more would not be readable on a screen anyway."""
 MAX_EXPANDED = 100
+NEIGHBOURS_SHOWN = 25
 
 
 def _in_store(parent: StoreName, name: str, field: str) -> ResourceName:
@@ -143,6 +144,7 @@ def artifact_page(
             "artifact": artifact,
             "producers": producers,
             "consumers": consumers,
+            "shown": NEIGHBOURS_SHOWN,
             "depth": DEFAULT_DEPTH,
         },
     )

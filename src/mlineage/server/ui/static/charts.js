@@ -22,6 +22,7 @@
     const query = new URLSearchParams();
     runs.forEach((run) => query.append("run", run));
     query.set("x", x);
+    box.dataset.drawn = "";
     box.setAttribute("aria-busy", "true");
     let data;
     try {
