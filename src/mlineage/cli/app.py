@@ -45,6 +45,9 @@ def _register() -> None:
     from mlineage.cli import tokens
 
     tokens.register(app)
+    from mlineage.cli import ui
+
+    ui.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,72 @@
+"""`mlineage ui`: the web UI (and the REST API) on 127.0.0.1, over a store."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from typing import Annotated
+
+import typer
+
+from mlineage.errors import FailedPreconditionError, InvalidArgumentError
+from mlineage.store import default_store_url
+
+__all__ = ["register", "ui"]
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="MLINEAGE_STORE",
+        help="A SQLite path, sqlite:///... or postgresql://... (default ~/.mlineage/metadata.db).",
+        show_default=False,
+    ),
+]
+
+
+def ui(
+    store: StoreOption = None,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
+    ] = 8080,
+) -> None:
+    """Open the web UI on this machine: experiments, runs, charts, lineage."""
+    import uvicorn
+
+    from mlineage.cli.server import check_schema
+    from mlineage.server.app import ServerSettings, create_app
+    from mlineage.store.sql import SqlStore
+
+    url = store or default_store_url()
+    if url.startswith(("http://", "https://")):
+        raise InvalidArgumentError(
+            "--store",
+            f"{url} is a server: it serves its own UI at that address; "
+            "`mlineage ui` serves a database (a SQLite file or postgresql://...)",
+        )
+    try:
+        check_schema(url)
+    except FailedPreconditionError as exc:
+        raise FailedPreconditionError(f"the UI will not start: {exc.message}") from exc
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError as exc:
+        listener.close()
+        raise FailedPreconditionError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}"
+        ) from None
+    opened = SqlStore(url, auto_upgrade=False)
+    app = create_app(opened, ServerSettings(store_url=url))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    typer.echo(f"mlineage UI: http://127.0.0.1:{listener.getsockname()[1]}/  (store: {url})")
+    typer.echo("Press Ctrl+C to stop.")
+    sys.stdout.flush()
+    try:
+        server.run(sockets=[listener])
+    finally:
+        opened.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ui")(ui)
