@@ -138,6 +138,7 @@ def _check_common_read_backs(seen: dict[str, Any], experiment: str) -> None:
         0.7,
         "COMPLETE",
     )
+    assert second["metric.f1"] == 0.6
     assert second["metric.loss"] is None
     assert experiment in seen["experiments"]
     assert seen["runs"] == ["run-1", "run-2"]
@@ -146,7 +147,9 @@ def _check_common_read_backs(seen: dict[str, Any], experiment: str) -> None:
     assert run["params"] == {"learning_rate": 0.01, "optimizer": "adam", "epochs": 3.0}
     assert run["metrics"] == {"accuracy": 0.9, "loss": 0.25}
     assert run["state"] == "COMPLETE"
-    assert seen["run_2"]["state"] == "COMPLETE"
+    assert seen["resumed_state"] == "RUNNING"
+    assert seen["run_2"] == {"state": "COMPLETE", "metrics": {"accuracy": 0.7, "f1": 0.6}}
+    assert seen["missing_run"] is None
     assert run["classification_metrics"] == [
         {
             "display_name": "confusion",

@@ -106,6 +106,13 @@ def main() -> None:
         aiplatform.log_params({"learning_rate": 0.1, "optimizer": "sgd", "epochs": 5})
         aiplatform.log_metrics({"accuracy": 0.7})
 
+    # -- resuming run 2 sets it RUNNING again; ending it completes it ------------------------
+    aiplatform.start_run("run-2", resume=True)
+    out["resumed_state"] = aiplatform.ExperimentRun("run-2", experiment=experiment).get_state()
+    aiplatform.log_metrics({"f1": 0.6})
+    aiplatform.end_run()
+    out["missing_run"] = aiplatform.ExperimentRun.get("no-such-run", experiment=experiment)
+
     # -- read everything back ----------------------------------------------------------------
     out["experiment_df"] = frame_records(aiplatform.get_experiment_df())
     out["experiment_df_columns"] = list(aiplatform.get_experiment_df().columns)
@@ -124,9 +131,8 @@ def main() -> None:
         "artifacts": sorted(a.display_name for a in run.get_artifacts()),
         "executions": [(e.display_name, e.state.name) for e in run.get_executions()],
     }
-    out["run_2"] = {
-        "state": aiplatform.ExperimentRun("run-2", experiment=experiment).get_state(),
-    }
+    run_2 = aiplatform.ExperimentRun("run-2", experiment=experiment)
+    out["run_2"] = {"state": run_2.get_state(), "metrics": run_2.get_metrics()}
     out["models"] = [
         (a.display_name, a.uri, a.metadata)
         for a in aiplatform.Artifact.list(filter='schema_title="system.Model"')
