@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from mlineage.sdk.config import settings
+from mlineage.sdk.config import endpoint_url, settings
 from mlineage.sdk.exceptions import NoActiveRunError
 from mlineage.sdk.experiments import Experiment, ExperimentRun
 from mlineage.sdk.resources import Artifact, Execution
@@ -24,14 +24,22 @@ def init(
     experiment_description: str | None = None,
     store: str | None = None,
     credentials: Any = None,
+    api_endpoint: str | None = None,
     **ignored: Any,
 ) -> None:
     """Set the project, location, experiment and store for the calls that follow.
 
-    `store` is a file path or `sqlite:///...` URL (default: `$MLINEAGE_STORE`, else
-    `~/.mlineage/metadata.db`). `credentials` and the Vertex-only settings (staging_bucket,
-    experiment_tensorboard, ...) are accepted and ignored.
+    `store` is a file path, `sqlite:///...` or `postgresql://...` URL, or an mlineage server
+    (`http://host:8080`); default: `$MLINEAGE_STORE`, else `~/.mlineage/metadata.db`.
+    `api_endpoint` (Vertex's name for it) also names a server; without a scheme it means
+    https. `credentials` is a server token: a string or an object with `.token` (default
+    `$MLINEAGE_TOKEN`). The Vertex-only settings (staging_bucket, experiment_tensorboard,
+    ...) are accepted and ignored.
     """
+    if store is not None and api_endpoint is not None:
+        raise InvalidArgumentError("api_endpoint", "give either store or api_endpoint, not both")
+    if api_endpoint is not None:
+        store = endpoint_url(api_endpoint)
     if store is not None:
         if not isinstance(store, str) or not store:
             raise InvalidArgumentError("store", "must be a non-empty path or URL")
