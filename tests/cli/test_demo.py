@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+from tests.cli.conftest import Invoke
 
 import mlineage
 from mlineage.demo import STEPS, record_demo
@@ -49,3 +56,78 @@ def test_running_it_again_records_a_second_experiment(tmp_path: Path) -> None:
     assert again.data_dir == tmp_path / "churn-demo-2"
     names = {e.name for e in mlineage.Experiment.list()}
     assert {"churn-demo", "churn-demo-2"} <= names
+
+
+def test_the_demo_command_says_what_to_try_next(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("demo", "--data-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Recorded experiment churn-demo: 9 runs" in out
+    assert "Champion sweep-" in out
+    assert "mlineage ui" in out
+    diff_line = next(line.strip() for line in out.splitlines() if "mlineage diff" in line)
+    assert diff_line.endswith("churn-demo-production-model")
+    assert "--store" not in out  # the store came from the environment, as it will next time
+
+    # What it suggests works: the sweep, best first; the lineage; the diff.
+    sweep = cli(
+        "runs",
+        "list",
+        "-e",
+        "churn-demo",
+        "--filter",
+        'display_name:"sweep-*"',
+        "--sort",
+        "metric.auc desc",
+        "--format",
+        "csv",
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(sweep)))
+    assert rows[0]["run_name"] in diff_line  # the champion is the best sweep run
+    assert len(rows) == 4
+    lineage = cli("lineage", "churn-demo-production-model", "--upstream").stdout
+    assert "read raw-customers" in lineage
+    _, before, after = diff_line.split()[1:]
+    changes = cli("diff", before, after).stdout
+    assert "learning_rate: 0.1 -> 0.8" in changes
+    assert "null_handling: 'drop' -> 'fill_zero'" in changes
+
+
+def test_the_demo_repeats_given_options_in_its_suggestions(cli: Invoke, tmp_path: Path) -> None:
+    store = tmp_path / "elsewhere.db"
+    out = cli("demo", "--store", str(store), "--data-dir", str(tmp_path)).stdout
+    assert f"mlineage ui --store {store}" in out
+    assert store.is_file()
+
+
+def _mlineage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("mlineage")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "mlineage.cli"]
+    return subprocess.run(
+        [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+
+
+def test_the_installed_command(tmp_path: Path) -> None:
+    """One real process of the `mlineage` entry point: a run listed as CSV, an error as
+    one line with a non-zero exit and no traceback, a usage error as click shows it."""
+    mlineage.init(experiment="exp")
+    with mlineage.start_run("only"):
+        mlineage.log_metrics({"accuracy": 0.5})
+    env = {**os.environ, "COLUMNS": "120"}
+    listed = _mlineage("runs", "list", "-e", "exp", "--format", "csv", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "run_name,run_type,state,metric.accuracy",
+        "only,system.ExperimentRun,COMPLETE,0.5",
+    ]
+    bad = _mlineage("runs", "list", "-e", "exp", "--filter", "metric.accuracy >> 1", env=env)
+    assert bad.returncode == 1
+    assert bad.stderr.count("\n") == 1
+    assert "filter: at position 18" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    debug = _mlineage("--debug", "runs", "list", "-e", "exp", "--filter", "x >", env=env)
+    assert "Traceback" in debug.stderr
+    usage = _mlineage("runs", "list", env=env)
+    assert usage.returncode == 2
+    assert "Missing option '--experiment'" in usage.stderr
