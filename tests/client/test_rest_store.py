@@ -21,7 +21,7 @@ from mlineage.errors import AlreadyExistsError, NotFoundError, UnavailableError
 from mlineage.server.app import ServerSettings, create_app
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Context, Execution, ExecutionState, StoreName
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, ServerProcess
 
 PARENT = StoreName("p1", "us-central1")
 FAST = RetryPolicy(timeout=30.0, initial_backoff=0.01, max_backoff=0.2)
@@ -251,3 +251,21 @@ def test_a_list_without_a_page_size_follows_the_servers_pages(
         )
         assert [a.display_name for a in rest.items] == ["a5", "a6"]
         store.close()
+
+
+def test_a_killed_server_process_is_ridden_out(store_path: Path) -> None:
+    server = ServerProcess(str(store_path))
+    server.start()
+    store = RestStore(server.url, retry=FAST)
+    try:
+        run = store.create_run(
+            PARENT, Context(schema_title="system.ExperimentRun"), "r1", experiment=None
+        )
+        store.log_metrics(run.context.name, {"acc": 0.5})
+        server.kill()
+        threading.Timer(0.5, server.start).start()
+        store.log_metrics(run.context.name, {"acc": 0.9})  # sent while no server listens
+        assert store.get_metrics(run.context.name) == {"acc": 0.9}
+    finally:
+        store.close()
+        server.stop()
