@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,19 +54,30 @@ class RunsTable:
     selected: list[str] = field(default_factory=list)
 
 
-def _joined(store: MetadataStore, experiment: str) -> list[tuple[RunInfo, ExperimentRow]]:
+def _joined(
+    store: MetadataStore, experiment: str, filter: str
+) -> tuple[list[tuple[RunInfo, ExperimentRow]], int, str]:
+    """The runs the filter keeps, each with its row; the number of runs; the filter's error.
+
+    One `list_runs` call: it gives the resource names (rows carry display names only) and
+    applies the filter. Both lists are oldest first, so runs sharing a display name pair up
+    in order."""
     rows = store.experiment_rows(experiment)
-    infos = store.list_runs(experiment)
-    names = [info.context.display_name for info in infos]
-    if names == [row.run_name for row in rows]:  # both oldest first: the usual case
-        return list(zip(infos, rows, strict=True))
-    # A run came or went between the two reads: pair by display name.
-    by_name = {row.run_name: row for row in rows}
-    return [
-        (info, by_name[info.context.display_name])
-        for info in infos
-        if info.context.display_name in by_name
-    ]
+    error = ""
+    try:
+        infos = store.list_runs(experiment, filter=filter.strip() or None)
+    except InvalidArgumentError as exc:
+        error = exc.rule or exc.message
+        infos = store.list_runs(experiment)
+    by_name: dict[str, deque[ExperimentRow]] = {}
+    for row in rows:
+        by_name.setdefault(row.run_name, deque()).append(row)
+    pairs = []
+    for info in infos:
+        waiting = by_name.get(info.context.display_name)
+        if waiting:  # a run made after experiment_rows read has no row yet: left out
+            pairs.append((info, waiting.popleft()))
+    return pairs, len(rows), error
 
 
 def _values(info: RunInfo, row: ExperimentRow) -> dict[str, Any]:
@@ -114,17 +126,8 @@ def _same(values: Sequence[Any]) -> bool:
 
 
 def _select(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row], int, str]:
-    joined = _joined(store, experiment)
-    rows = [Row(info.context.name, _values(info, row)) for info, row in joined]
-    error = ""
-    if filter.strip():
-        try:
-            kept = {info.context.name for info in store.list_runs(experiment, filter=filter)}
-        except InvalidArgumentError as exc:
-            error = exc.rule or exc.message
-        else:
-            return [row for row in rows if row.run in kept], len(rows), error
-    return rows, len(rows), error
+    pairs, total, error = _joined(store, experiment, filter)
+    return [Row(info.context.name, _values(info, row)) for info, row in pairs], total, error
 
 
 def _arrange(
