@@ -41,6 +41,7 @@ Routes read the caller with `principal_of(request)`.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import threading
 import time
@@ -59,7 +60,7 @@ from mlineage.server.errors import error_response
 from mlineage.store import MetadataStore
 from mlineage.store.engine import Database, create_engine
 from mlineage.store.sql import SqlStore
-from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore
+from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore, hash_secret
 
 if TYPE_CHECKING:
     from mlineage.server.app import ServerSettings
@@ -156,7 +157,9 @@ def principal_of(request: Request) -> Principal:
     return principal
 
 
+@functools.lru_cache(maxsize=4096)
 def is_loopback(host: str | None) -> bool:
+    """Whether a peer address is on this machine (127.0.0.0/8, ::1)."""
     if host is None:
         return False
     if host in _IN_PROCESS_PEERS:
@@ -171,7 +174,11 @@ def is_loopback(host: str | None) -> bool:
 
 
 class TokenCache:
-    """Token checks of one process, each remembered for `ttl` seconds."""
+    """Token checks of one process, each remembered for `ttl` seconds, keyed by hash.
+
+    `cached_*` answer from memory without blocking (None: ask the database); the plain
+    methods query the database, so callers run them in a worker thread.
+    """
 
     def __init__(self, tokens: TokenStore, ttl: float = CACHE_SECONDS) -> None:
         self.tokens = tokens
@@ -180,42 +187,50 @@ class TokenCache:
         self._any: tuple[float, bool] | None = None
         self._lock = threading.Lock()
 
+    def cached_verify(self, secret: str) -> TokenInfo | None:
+        """The remembered verdict on `secret` (raising a remembered refusal), or None."""
+        entry = self._verdicts.get(hash_secret(secret))
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return _verdict(entry[1])
+
     def verify(self, secret: str) -> TokenInfo:
-        """The active token with `secret`, or UnauthenticatedError (from cache when fresh)."""
-        now = time.monotonic()
-        cached = self._verdicts.get(secret)
-        if cached is None or cached[0] <= now:
-            try:
-                verdict: TokenInfo | UnauthenticatedError = self.tokens.verify(secret)
-            except UnauthenticatedError as exc:
-                verdict = exc
-            self._remember(secret, now + self.ttl, verdict)
-        else:
-            verdict = cached[1]
-        if isinstance(verdict, UnauthenticatedError):
-            raise verdict
-        if verdict.status() != "active":  # expired since it was cached
-            raise UnauthenticatedError(f"the token {verdict.token_id} is {verdict.status()}")
-        return verdict
+        """Ask the database about `secret` and remember the answer."""
+        try:
+            verdict: TokenInfo | UnauthenticatedError = self.tokens.verify(secret)
+        except UnauthenticatedError as exc:
+            verdict = exc
+        self._remember(hash_secret(secret), time.monotonic() + self.ttl, verdict)
+        return _verdict(verdict)
+
+    def cached_any_exist(self) -> bool | None:
+        entry = self._any
+        if entry is None or entry[0] <= time.monotonic():
+            return None
+        return entry[1]
 
     def any_exist(self) -> bool:
-        now = time.monotonic()
-        cached = self._any
-        if cached is None or cached[0] <= now:
-            cached = (now + self.ttl, self.tokens.any_exist())
-            self._any = cached
-        return cached[1]
+        exist = self.tokens.any_exist()
+        self._any = (time.monotonic() + self.ttl, exist)
+        return exist
 
-    def _remember(
-        self, secret: str, until: float, verdict: TokenInfo | UnauthenticatedError
-    ) -> None:
+    def _remember(self, key: str, until: float, verdict: TokenInfo | UnauthenticatedError) -> None:
         with self._lock:
             if len(self._verdicts) >= _CACHE_ENTRIES:
                 now = time.monotonic()
                 self._verdicts = {k: v for k, v in self._verdicts.items() if v[0] > now}
                 if len(self._verdicts) >= _CACHE_ENTRIES:
                     self._verdicts.clear()
-            self._verdicts[secret] = (until, verdict)
+            self._verdicts[key] = (until, verdict)
+
+
+def _verdict(verdict: TokenInfo | UnauthenticatedError) -> TokenInfo:
+    if isinstance(verdict, UnauthenticatedError):
+        raise verdict
+    status = verdict.status()
+    if status != "active":  # expired since it was remembered
+        raise UnauthenticatedError(f"the token {verdict.token_id} is {status}")
+    return verdict
 
 
 class _RefusedError(Exception):
@@ -266,9 +281,13 @@ class AuthMiddleware:
         secret = _presented_secret(scope)
         try:
             if secret is not None:
-                info = await run_in_threadpool(self.cache.verify, secret)
+                info = self.cache.cached_verify(secret)
+                if info is None:
+                    info = await run_in_threadpool(self.cache.verify, secret)
                 return Principal(info.role, info.project, info.token_id)
-            required = await run_in_threadpool(self.cache.any_exist)
+            required = self.cache.cached_any_exist()
+            if required is None:
+                required = await run_in_threadpool(self.cache.any_exist)
         except UnauthenticatedError as exc:
             raise _unauthenticated(exc.message) from None
         except UnavailableError as exc:
