@@ -324,6 +324,7 @@ def test_a_streamed_body_over_the_limit_is_refused_as_it_arrives(
 
     response = server.call("POST", A + "/artifacts", content=chunks())
     assert _error(response) == (413, "INVALID_ARGUMENT")
+    assert "over the limit of 1000 bytes" in response.json()["error"]["message"]
     assert server.calls == []
 
 

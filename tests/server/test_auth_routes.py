@@ -182,3 +182,22 @@ def test_a_server_process_with_tokens_created_by_the_cli(store_path: Path) -> No
         assert other.json()["error"]["status"] == "NOT_FOUND"
         docs = httpx.get(server.url + "/openapi.json")
         assert docs.status_code == 200
+
+
+def test_a_live_server_refuses_a_huge_body_and_keeps_serving(store_path: Path) -> None:
+    store = SqlStore(str(store_path))
+    settings = ServerSettings(str(store_path), max_body_bytes=100_000)
+    artifacts = "/v1/projects/p/locations/us-central1/metadataStores/default/artifacts"
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 10_000
+
+    with LiveServer(create_app(store, settings)) as server:
+        for body in (b"x" * 10_000_000, chunks()):
+            refused = httpx.post(server.url + artifacts, content=body)
+            assert refused.status_code == 413
+            assert refused.json()["error"]["status"] == "INVALID_ARGUMENT"
+        made = httpx.post(server.url + artifacts, json={"displayName": "small"})
+        assert made.status_code == 200, made.text
+    store.close()

@@ -88,10 +88,13 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send, None)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int | None) -> None:
-        stated = f"{size} bytes" if size is not None else "larger than that"
+        if size is None:
+            message = f"the request body is over the limit of {self.max_bytes} bytes"
+        else:
+            message = f"the request body is {size} bytes; the limit is {self.max_bytes} bytes"
         shaped = error_response(
             "INVALID_ARGUMENT",
-            f"the request body is {stated}; the limit is {self.max_bytes} bytes",
+            message,
             field="body",
             rule=f"at most {self.max_bytes} bytes",
         )
