@@ -132,10 +132,10 @@ def _postgres_engine(url: sa.URL) -> Engine:
     query = dict(url.query)
     pool_size = _pool_setting(query, "pool_size", POSTGRES_POOL_SIZE)
     max_overflow = _pool_setting(query, "max_overflow", POSTGRES_MAX_OVERFLOW)
-    query.setdefault("connect_timeout", str(POSTGRES_CONNECT_TIMEOUT_SECONDS))
-    query.setdefault("application_name", "mlineage")
+    defaults = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, "application_name": "mlineage"}
     return sa.create_engine(
         url.set(query=query),
+        connect_args={k: v for k, v in defaults.items() if k not in query},
         pool_pre_ping=True,  # a server restart or idle timeout leaves dead connections
         pool_size=max(pool_size, 1),
         max_overflow=max_overflow,

@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import schema
+from mlineage.store import dialects, schema
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 
 
+@functools.cache
+def _insert_or_keep(dialect: str, table: sa.Table) -> Any:
+    return dialects.insert(dialect, table).on_conflict_do_nothing()
+
+
 def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str, int]]) -> None:
-    """Insert link rows, skipping those already present (adding twice is a no-op)."""
-    if not rows:
-        return
-    keys = list(rows[0])
-    existing = set(
-        connection.execute(
-            sa.select(*(table.c[k] for k in keys)).where(
-                sa.tuple_(*(table.c[k] for k in keys)).in_(
-                    [tuple(r[k] for k in keys) for r in rows]
-                )
-            )
-        ).all()
-    )
-    fresh = {tuple(r[k] for k in keys) for r in rows} - existing
-    if fresh:
-        connection.execute(table.insert(), [dict(zip(keys, f, strict=True)) for f in sorted(fresh)])
+    """Insert link rows; one already present (even just added by a concurrent writer) is
+    kept as it is: adding twice is a no-op."""
+    if rows:
+        connection.execute(_insert_or_keep(connection.dialect.name, table), rows)
 
 
 def link_members(
@@ -76,6 +71,12 @@ def add_children(
 ) -> None:
     ref = resolve(connection, stores, context, "contexts")
     child_ids = resolve_many(connection, stores, list(children), "contexts", ref.store_pk)
+    # Links are added one transaction at a time per store: two writers each adding half
+    # of a cycle would both pass the check below (PostgreSQL; SQLite writes one at a time).
+    stores_table = schema.metadata_stores
+    connection.execute(
+        sa.select(stores_table.c.id).where(stores_table.c.id == ref.store_pk).with_for_update()
+    )
     for child_name, child_id in zip(children, child_ids, strict=True):
         if ref.id in descendants_and_self(connection, child_id):
             raise InvalidArgumentError(

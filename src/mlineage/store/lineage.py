@@ -9,6 +9,7 @@ same URI are the same data: see `store.walk` for the walk and that rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, filters, graph, nodes, schema, walk
+from mlineage.store import codec, dialects, filters, graph, nodes, schema, walk
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import (
     Artifact,
@@ -50,6 +51,11 @@ def _check_events(events: Sequence[Event], execution: str) -> None:
             raise InvalidArgumentError(
                 f"events[{i}].execution", f"must be empty or {execution}, got {event.execution}"
             )
+
+
+@functools.cache
+def _events_insert(dialect: str) -> Any:
+    return dialects.insert(dialect, schema.events).on_conflict_do_nothing()
 
 
 def _insert_events(
@@ -85,8 +91,8 @@ def _insert_events(
                 "labels": dict(event.labels),
             }
         )
-    if rows:
-        connection.execute(schema.events.insert(), rows)
+    if rows:  # a concurrent writer may have recorded the same event: it is kept
+        connection.execute(_events_insert(connection.dialect.name), rows)
 
 
 def add_events(

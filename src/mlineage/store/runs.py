@@ -192,8 +192,8 @@ def update(
         values["state"] = state.name
         values["end_time"] = codec.now_micros() if state in TERMINAL_STATES else None
     if provenance:
-        current = connection.execute(
-            sa.select(runs.c.provenance).where(runs.c.context_id == pk)
+        current = connection.execute(  # locked: concurrent merges must not lose keys
+            sa.select(runs.c.provenance).where(runs.c.context_id == pk).with_for_update()
         ).scalar_one()
         values["provenance"] = check_metadata({**current, **provenance}, "provenance")
     if values:
@@ -269,6 +269,12 @@ def log_metrics(
     _upsert(connection, schema.run_metrics, rows, ("run_id", "key"))
 
 
+_LOCK_RUN = (
+    sa.select(schema.runs.c.context_id)
+    .where(schema.runs.c.context_id == sa.bindparam("run_id"))
+    .with_for_update()
+)
+
 _LAST_STEP = sa.select(sa.func.max(schema.time_series.c.step)).where(
     schema.time_series.c.run_id == sa.bindparam("run_id")
 )
@@ -301,6 +307,9 @@ def write_time_series(
     pk = run_pk(connection, stores, run, cached=True)
     series = schema.time_series
     if step is None:
+        # Writers without a step take turns per run (PostgreSQL; SQLite writes one at a
+        # time): two reading the same last step would both write the next one.
+        connection.execute(_LOCK_RUN, {"run_id": pk})
         if request_id is not None:
             recorded = connection.execute(
                 _RECORDED_STEP, {"run_id": pk, "request_id": request_id}
