@@ -92,18 +92,22 @@ def test_a_bad_filter_is_one_line_naming_the_position(
 
 
 def test_csv_and_json_parse(cli: Invoke) -> None:
+    with mlineage.start_run("r0"):  # no params: the others' ints stay ints beside it
+        mlineage.log_metrics({"accuracy": 0.1})
     text = cli(
         "runs", "list", "-e", "sweep", "--sort", "metric.accuracy desc", "--format", "csv"
     ).stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [row["run_name"] for row in rows] == ["r2", "r3", "r1"]
+    assert [row["run_name"] for row in rows] == ["r2", "r3", "r1", "r0"]
     assert rows[0]["metric.accuracy"] == "0.9"
+    assert rows[3]["param.epochs"] == ""
     assert rows[0]["param.epochs"] == "3"  # a column the table leaves out is in the CSV
     data = json.loads(cli("runs", "list", "-e", "sweep", "--format", "json").stdout)
     assert [(r["run_name"], r["param.learning_rate"], r["metric.accuracy"]) for r in data] == [
         ("r1", 0.1, 0.7),
         ("r2", 0.2, 0.9),
         ("r3", 0.3, 0.8),
+        ("r0", None, 0.1),
     ]
 
 

@@ -101,6 +101,31 @@ def _columns(frame: pd.DataFrame, wanted: str | None) -> tuple[list[str], dict[s
     return shown, same
 
 
+def _frame(experiment: Experiment) -> pd.DataFrame:
+    """One row per run, values as logged: an int parameter stays an int beside runs that
+    lack it (a DataFrame of numbers would make it a float)."""
+    records: list[dict[str, Any]] = []
+    for row in settings.store().experiment_rows(experiment.resource_name):
+        record: dict[str, Any] = {
+            "run_name": row.run_name,
+            "run_type": row.run_type,
+            "state": row.state.name,
+        }
+        for prefix, values in (
+            ("param.", row.params),
+            ("metric.", row.metrics),
+            ("time_series_metric.", row.time_series),
+        ):
+            record.update({prefix + key: value for key, value in sorted(values.items())})
+        records.append(record)
+    columns = list(dict.fromkeys(BASE_COLUMNS + [k for r in records for k in r]))
+    prefixes = ("param.", "metric.", "time_series_metric.")
+    ordered = BASE_COLUMNS + [
+        c for prefix in prefixes for c in sorted(c for c in columns if c.startswith(prefix))
+    ]
+    return pd.DataFrame(records, columns=ordered, dtype=object)
+
+
 @runs_app.command("list")
 def list_runs(
     experiment: Annotated[
@@ -137,7 +162,7 @@ def list_runs(
     """List the runs of an experiment with their parameters and metrics."""
     connect(store, project, location)
     found = Experiment(experiment)
-    frame = found.get_data_frame(include_time_series=True)
+    frame = _frame(found)
     if filter:
         names = {run.name for run in found.get_runs(filter=filter)}
         frame = frame[frame["run_name"].isin(names)]
