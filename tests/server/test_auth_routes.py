@@ -156,6 +156,7 @@ def test_no_token_or_a_wrong_one_is_unauthenticated(world: World) -> None:
             RestStore(world.url, token=token).get(world.a.data.name, Artifact)
 
 
+@pytest.mark.slow
 def test_a_server_process_with_tokens_created_by_the_cli(store_path: Path) -> None:
     """`mlineage token create`, then `mlineage server`: loopback clients need the token too."""
     created = subprocess.run(
@@ -200,4 +201,34 @@ def test_a_live_server_refuses_a_huge_body_and_keeps_serving(store_path: Path) -
             assert refused.json()["error"]["status"] == "INVALID_ARGUMENT"
         made = httpx.post(server.url + artifacts, json={"displayName": "small"})
         assert made.status_code == 200, made.text
+    store.close()
+
+
+def test_the_sdk_sends_its_token_from_init_or_the_environment(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlineage
+    from mlineage.sdk import provenance
+
+    store = SqlStore(str(store_path))
+    tokens = TokenStore(store.db)
+    writer = tokens.create("team-a", "writer")[1]
+    reader = tokens.create("team-a", "reader")[1]
+    where = {"project": "team-a", "location": LOCATION, "experiment": "sweep"}
+    with LiveServer(create_app(store, ServerSettings(str(store_path)))) as server:
+        mlineage.init(**where, store=server.url, credentials=writer)
+        with mlineage.start_run("run-1") as run:
+            run.log_params({"lr": 0.1})
+            run.log_metrics({"accuracy": 0.9})
+        monkeypatch.setenv("MLINEAGE_TOKEN", reader)
+        mlineage.init(**where, store=server.url, credentials=None)
+        frame = mlineage.get_experiment_df()
+        assert list(frame["run_name"]) == ["run-1"]
+        assert list(frame["metric.accuracy"]) == [0.9]
+        with pytest.raises(PermissionDeniedError, match="role reader"):
+            mlineage.start_run("run-2")
+        monkeypatch.setenv("MLINEAGE_TOKEN", "mlt_wrong")
+        with pytest.raises(UnauthenticatedError):
+            mlineage.init(**where, store=server.url)  # it reads the experiment
+        provenance.wait_for_pending()  # run-1's provenance, recorded while the server is up
     store.close()
