@@ -98,21 +98,29 @@ def _admin_engine(server_url: str) -> sa.Engine:
 
 
 @contextmanager
-def _scratch_postgres(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
-    server: str = request.getfixturevalue("postgres_server")
+def empty_postgres_database(server: str) -> Iterator[str]:
+    """The URL of a new, empty database (no schema) on `server`, dropped afterwards."""
     name = f"mlineage_scratch_{os.getpid()}_{next(_scratch)}"
     admin = _admin_engine(server)
     with admin.connect() as connection:
         connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    database = server.rsplit("/", 1)[0] + "/" + name
-    engine = sa.create_engine(database.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        yield engine
+        yield server.rsplit("/", 1)[0] + "/" + name
     finally:
-        engine.dispose()
         with admin.connect() as connection:
             connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@contextmanager
+def _scratch_postgres(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    server: str = request.getfixturevalue("postgres_server")
+    with empty_postgres_database(server) as url:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @contextmanager
