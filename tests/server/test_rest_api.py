@@ -30,7 +30,7 @@ def api(store_path: Path, settings: ServerSettings) -> Iterator[httpx.Client]:
     store = SqlStore(str(store_path))
     with (
         LiveServer(create_app(store, settings)) as server,
-        httpx.Client(base_url=server.url) as client,
+        httpx.Client(base_url=server.url, timeout=60.0) as client,
     ):
         yield client
     store.close()

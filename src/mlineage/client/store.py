@@ -73,7 +73,7 @@ from mlineage.wire.resources import (
 from mlineage.wire.runs import (
     ExperimentRowJson,
     RunJson,
-    TimeSeriesPointJson,
+    encode_points,
     params_from_json,
     params_to_json,
 )
@@ -658,12 +658,10 @@ class RestStore:
         for point in points:
             check_metrics({point.key: point.value}, "points")
             check_step(point.step)
-        body = _encode(
-            lambda: m.WriteTimeSeriesPointsRequest(
-                points=[TimeSeriesPointJson.from_domain(p) for p in points]
-            )
-        )
-        self._post(url_path(run, "writeTimeSeriesPoints"), body)
+        for i, point in enumerate(points):
+            if not isinstance(point.wall_time, datetime):
+                raise InvalidTypeError(f"points[{i}].wall_time", "must be a datetime")
+        self._post(url_path(run, "writeTimeSeriesPoints"), encode_points(points))
 
     def get_params(self, run: str) -> dict[str, ParamValue]:
         ResourceName.parse(run, "contexts")

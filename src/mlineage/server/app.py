@@ -71,7 +71,8 @@ def app_from_environment() -> FastAPI:
     return create_app(SqlStore(settings.store_url, auto_upgrade=False), settings)
 
 
-def store_of(request: Request) -> MetadataStore:
-    """The store behind this request's application (a FastAPI dependency)."""
+async def store_of(request: Request) -> MetadataStore:
+    """The store behind this request's application (a FastAPI dependency; async, so
+    FastAPI does not hand it to a worker thread as it does sync dependencies)."""
     store: MetadataStore = request.app.state.store
     return store

@@ -13,7 +13,14 @@ import enum
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, SerializationInfo
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+)
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import WithJsonSchema
 
@@ -37,28 +44,21 @@ class Message(BaseModel):
 def format_timestamp(value: datetime) -> str:
     """RFC 3339 in UTC with microseconds and `Z`."""
     if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.astimezone()  # a naive time is local time, as the store reads it
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def _parse_timestamp(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not an RFC 3339 timestamp") from None
-    else:
-        raise ValueError(f"must be an RFC 3339 timestamp string, got {type(value).__name__}")
-    if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} needs a time zone offset (e.g. Z)")
-    return parsed.astimezone(UTC)
+def _in_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a timestamp needs a time zone offset (e.g. Z)")
+    return value.astimezone(UTC)
 
 
 Timestamp = Annotated[
     datetime,
-    PlainValidator(_parse_timestamp),
+    AfterValidator(_in_utc),
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]

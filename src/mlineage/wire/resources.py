@@ -32,7 +32,9 @@ SchemaTypeJson = EnumOf(types.SchemaType)
 
 
 class _NodeJson(Message):
-    name: str = Field(default="", description="Resource name (output only; ids come from ?artifactId=)")
+    name: str = Field(
+        default="", description="Resource name (output only; ids come from ?artifactId=)"
+    )
     display_name: str = ""
     schema_title: str | None = None
     schema_version: str | None = None

@@ -8,6 +8,9 @@ Metric values are JSON numbers, or `"NaN"`, `"Infinity"`, `"-Infinity"`.
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import Field, field_serializer, model_validator
@@ -15,7 +18,7 @@ from pydantic import Field, field_serializer, model_validator
 from mlineage import types
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.validation import ParamValue
-from mlineage.wire.fields import EnumOf, Message, Timestamp
+from mlineage.wire.fields import EnumOf, Message, Timestamp, format_timestamp
 from mlineage.wire.resources import ContextJson
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "ParamValueJson",
     "RunJson",
     "TimeSeriesPointJson",
+    "encode_points",
     "params_from_json",
     "params_to_json",
 ]
@@ -129,6 +133,31 @@ class TimeSeriesPointJson(Message):
     @classmethod
     def from_domain(cls, point: types.TimeSeriesPoint) -> TimeSeriesPointJson:
         return cls(key=point.key, step=point.step, value=point.value, wall_time=point.wall_time)
+
+
+def _double(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def encode_points(points: Iterable[types.TimeSeriesPoint]) -> bytes:
+    """`WriteTimeSeriesPointsRequest` JSON of `points`, built directly: a batch of
+    thousands is encoded several times faster than through the models."""
+    return json.dumps(
+        {
+            "points": [
+                {
+                    "key": p.key,
+                    "step": p.step,
+                    "value": _double(p.value),
+                    "wallTime": format_timestamp(p.wall_time),
+                }
+                for p in points
+            ]
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 class ExperimentRowJson(Message):
