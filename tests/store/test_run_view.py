@@ -132,6 +132,17 @@ def test_adding_a_run_to_an_experiment_sets_its_experiment(
     assert row.run_name == "run-1"
 
 
+def test_removing_a_run_from_its_experiment_unsets_it(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    experiment = _experiment(store, parent)
+    run = _vertex_run(store, parent)
+    store.add_context_children(experiment.name, [run.name])
+    store.remove_context_children(experiment.name, [run.name])
+    assert store.get_run(run.name).experiment is None
+    assert store.list_runs(experiment.name) == []
+
+
 def test_a_non_experiment_parent_leaves_the_run_alone(
     store: MetadataStore, parent: StoreName
 ) -> None:

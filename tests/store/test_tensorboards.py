@@ -184,6 +184,19 @@ def test_time_series_are_the_run_points(store: SqlStore, board: Tensorboard) -> 
     assert (series.display_name, series.max_step, series.max_wall_time) == ("acc", 2, when)
 
 
+def test_deleting_a_tensorboard_run_deletes_its_time_series(
+    store: SqlStore, board: Tensorboard
+) -> None:
+    run_context = _mlineage_run(store)
+    store.write_time_series(run_context, {"loss": 0.5}, step=0)
+    run = f"{board.name}/experiments/exp/runs/r1"
+    store.create_tensorboard_time_series(run, TensorboardTimeSeries(display_name="acc"))
+    store.delete_tensorboard_run(run)
+    assert store.list_tensorboard_time_series(run).items == []
+    assert store.read_time_series(run_context) == []
+    assert store.get_run(run_context).context.display_name == "r1"  # the run stays
+
+
 def test_time_series_writes_check_their_input(store: SqlStore, board: Tensorboard) -> None:
     _mlineage_run(store)
     run = f"{board.name}/experiments/exp/runs/r1"

@@ -150,6 +150,7 @@ def _check_common_read_backs(seen: dict[str, Any], experiment: str) -> None:
     assert seen["resumed_state"] == "RUNNING"
     assert seen["run_2"] == {"state": "COMPLETE", "metrics": {"accuracy": 0.7, "f1": 0.6}}
     assert seen["missing_run"] is None
+    assert seen["runs_after_delete"] == ["run-1", "run-2"]
     assert run["classification_metrics"] == [
         {
             "display_name": "confusion",

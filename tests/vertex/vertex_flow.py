@@ -151,6 +151,16 @@ def main() -> None:
         "executions": [(e.display_name, e.state.name) for e in graph.executions],
         "events": sorted((names[e.artifact], e.type_.name) for e in graph.events),
     }
+    # -- deleting a run, with its backing Tensorboard run ------------------------------------
+    with aiplatform.start_run("run-3") as doomed:
+        aiplatform.log_metrics({"accuracy": 0.1})
+        if args.tensorboard:
+            aiplatform.log_time_series_metrics({"train-loss": 9.0})
+    doomed.delete(delete_backing_tensorboard_run=args.tensorboard)
+    out["runs_after_delete"] = sorted(
+        r.name for r in aiplatform.ExperimentRun.list(experiment=experiment)
+    )
+
     with open(args.out, "w") as file:
         json.dump(plain(out), file)
 

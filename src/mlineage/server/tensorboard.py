@@ -245,6 +245,25 @@ def get_run(
     return respond(request, TensorboardRunJson.from_domain(found))
 
 
+@router.delete(
+    RUN,
+    name="DeleteTensorboardRun",
+    summary="Delete the run's time series (a done long-running operation); the run context stays",
+)
+def delete_run(
+    request: Request,
+    project: str,
+    location: str,
+    tensorboard: str,
+    experiment: str,
+    run: str,
+    db: Store,
+) -> Response:
+    name = _run(project, location, tensorboard, experiment, run)
+    db.delete_tensorboard_run(name)
+    return respond(request, operation(name, "google.protobuf.Empty", {}))
+
+
 # -- time series ---------------------------------------------------------------------------
 @router.post(
     f"{RUN}/timeSeries",

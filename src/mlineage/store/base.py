@@ -385,6 +385,10 @@ class TensorboardStore(Protocol):
 
     def get_tensorboard_run(self, name: str) -> TensorboardRun: ...
 
+    def delete_tensorboard_run(self, name: str) -> None:
+        """Delete the run's time series; the run (a metadata context) stays."""
+        ...
+
     def create_tensorboard_time_series(
         self, parent: str, series: TensorboardTimeSeries
     ) -> TensorboardTimeSeries:

@@ -15,7 +15,7 @@ this module is the bridge, so every backend shows one picture whichever way was 
   added or replaced: a key left out of `_params` or `_metrics` keeps its value (Vertex has
   no API to remove one).
 - `add_context_children(experiment, runs)` makes an experiment (`system.Experiment`) the
-  experiment of runs that have none yet.
+  experiment of runs that have none yet; `remove_context_children` undoes it.
 
 NaN and infinities cannot be JSON metadata; they show as the strings "NaN", "Infinity" and
 "-Infinity" (protobuf's JSON spelling of such doubles) and are read back as floats.
@@ -47,6 +47,7 @@ __all__ = [
     "create",
     "link_experiment",
     "present",
+    "unlink_experiment",
     "update",
 ]
 
@@ -202,29 +203,56 @@ def update(connection: Connection, stores: StoreIds, resource: Context) -> Conte
     return present(connection, stores, [updated])[0]
 
 
-def link_experiment(
+def _experiment_runs(
     connection: Connection, stores: StoreIds, context: str, children: Sequence[str]
-) -> None:
-    """After `add_context_children`: runs without an experiment join `context` when it is
-    an experiment."""
+) -> tuple[int, sa.ColumnElement[bool]] | None:
+    """The experiment's row id and a condition on `runs` selecting `children`, or None when
+    `context` is not an experiment."""
     ref = resolve(connection, stores, context, "contexts")
-    contexts, table = schema.contexts, schema.runs
+    contexts = schema.contexts
     title = connection.execute(
         sa.select(contexts.c.schema_title).where(contexts.c.id == ref.id)
     ).scalar_one()
     if title != EXPERIMENT_TITLE or not children:
-        return
+        return None
     child_ids = sa.select(contexts.c.id).where(
         contexts.c.store_id == ref.store_pk,
         contexts.c.resource_id.in_(
             [ResourceName.parse(c, "contexts").resource_id for c in children]
         ),
     )
-    connection.execute(
-        table.update()
-        .where(table.c.context_id.in_(child_ids.scalar_subquery()), table.c.experiment_id.is_(None))
-        .values(experiment_id=ref.id)
-    )
+    return ref.id, schema.runs.c.context_id.in_(child_ids.scalar_subquery())
+
+
+def link_experiment(
+    connection: Connection, stores: StoreIds, context: str, children: Sequence[str]
+) -> None:
+    """After `add_context_children`: runs without an experiment join `context` when it is
+    an experiment."""
+    found = _experiment_runs(connection, stores, context, children)
+    if found is not None:
+        experiment_pk, chosen = found
+        table = schema.runs
+        connection.execute(
+            table.update()
+            .where(chosen, table.c.experiment_id.is_(None))
+            .values(experiment_id=experiment_pk)
+        )
+
+
+def unlink_experiment(
+    connection: Connection, stores: StoreIds, context: str, children: Sequence[str]
+) -> None:
+    """After `remove_context_children`: runs of experiment `context` leave it."""
+    found = _experiment_runs(connection, stores, context, children)
+    if found is not None:
+        experiment_pk, chosen = found
+        table = schema.runs
+        connection.execute(
+            table.update()
+            .where(chosen, table.c.experiment_id == experiment_pk)
+            .values(experiment_id=None)
+        )
 
 
 def present(connection: Connection, stores: StoreIds, contexts: list[Context]) -> list[Context]:

@@ -240,7 +240,11 @@ class SqlStore:
         self.db.write(work)
 
     def remove_context_children(self, context: str, children: Sequence[str]) -> None:
-        self.db.write(lambda c: graph.remove_children(c, self._stores, context, children))
+        def work(connection: Connection) -> None:
+            graph.remove_children(connection, self._stores, context, children)
+            run_view.unlink_experiment(connection, self._stores, context, children)
+
+        self.db.write(work)
 
     # -- events and lineage -------------------------------------------------------------
     def add_execution_events(
@@ -518,6 +522,9 @@ class SqlStore:
     def get_tensorboard_run(self, name: str) -> TensorboardRun:
         with self.db.read() as connection:
             return tensorboards.get_tensorboard_run(connection, self._stores, name)
+
+    def delete_tensorboard_run(self, name: str) -> None:
+        self.db.write(lambda c: tensorboards.delete_tensorboard_run(c, self._stores, name))
 
     def create_tensorboard_time_series(
         self, parent: str, series: TensorboardTimeSeries

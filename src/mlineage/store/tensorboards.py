@@ -429,6 +429,17 @@ def create_tensorboard_run(
     return _run(name, info.context)
 
 
+def delete_tensorboard_run(connection: Connection, stores: StoreIds, name: str) -> None:
+    """Delete the run's time series (points and declarations). The run itself is the
+    metadata run context, which stays until it is deleted as a context."""
+    parsed = TensorboardName.parse(name, "run")
+    _tensorboard_row(connection, parsed)
+    run_pk = _run_pk(connection, stores, parsed)
+    for table in (schema.time_series, schema.time_series_requests):
+        connection.execute(table.delete().where(table.c.run_id == run_pk))
+    _set_declared(connection, run_pk, {})
+
+
 # -- time series -------------------------------------------------------------------------------
 def _declared(connection: Connection, run_pk: int) -> dict[str, int]:
     """Series created before their first point: key -> creation time (micros)."""
