@@ -324,7 +324,7 @@ def test_a_taken_id_already_exists(
     store: MetadataStore, parent: StoreName, kind: type[Any]
 ) -> None:
     store.create(parent, kind(display_name="first"), "taken")
-    with pytest.raises(AlreadyExistsError, match="taken"):
+    with pytest.raises(AlreadyExistsError, match=f"{kind.kind}/taken already exists"):
         store.create(parent, kind(display_name="second"), "taken")
     assert store.get(f"{parent}/{kind.kind}/taken", kind).display_name == "first"
 

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import json
 import uuid
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
@@ -169,6 +171,14 @@ def is_unique_violation(error: DBAPIError) -> bool:
     if getattr(error.orig, "sqlstate", None) == _UNIQUE_VIOLATION:
         return True
     return "unique constraint" in str(error.orig).lower()
+
+
+def savepoint(connection: Connection) -> AbstractContextManager[Any]:
+    """Make a statement's failure recoverable: PostgreSQL aborts the whole transaction on a
+    failed statement unless it ran in a savepoint; SQLite needs none."""
+    if connection.dialect.name == "postgresql":
+        return connection.begin_nested()
+    return contextlib.nullcontext()
 
 
 def lock_for_migration(connection: Connection) -> None:

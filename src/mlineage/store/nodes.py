@@ -154,23 +154,35 @@ def insert_with_ids(
     """`insert`, also returning each new row's id (0 when `ids` is False)."""
     rows = _rows(connection, store_pk, spec, resources, resource_ids)
     try:
-        if ids and len(rows) == 1:
-            pks = [connection.execute(_insert_returning_id(spec.table), rows[0]).scalar_one()]
-        else:
-            # executemany: SQLite would run INSERT ... RETURNING row by row.
-            connection.execute(spec.table.insert(), rows)
-            pks = [0] * len(rows)
-            if ids:
-                found: dict[str, int] = dict(
-                    connection.execute(
-                        scope.nodes_lookup(spec.kind),
-                        {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
-                    ).all()
-                )
-                pks = [found[r["resource_id"]] for r in rows]
+        with dialects.savepoint(connection):
+            pks = _insert_rows(connection, store_pk, spec, rows, ids=ids)
     except sa.exc.IntegrityError as exc:
         raise _already_exists(connection, spec, store, store_pk, rows, exc) from None
     return [(pk, spec.from_row(row, store)) for pk, row in zip(pks, rows, strict=True)]
+
+
+def _insert_rows(
+    connection: Connection,
+    store_pk: int,
+    spec: Spec[Node],
+    rows: list[dict[str, Any]],
+    *,
+    ids: bool,
+) -> list[int]:
+    """Insert `rows`; their new ids when `ids`, else zeros."""
+    if ids and len(rows) == 1:
+        return [connection.execute(_insert_returning_id(spec.table), rows[0]).scalar_one()]
+    # executemany: SQLite would run INSERT ... RETURNING row by row.
+    connection.execute(spec.table.insert(), rows)
+    if not ids:
+        return [0] * len(rows)
+    found: dict[str, int] = dict(
+        connection.execute(
+            scope.nodes_lookup(spec.kind),
+            {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
+        ).all()
+    )
+    return [found[r["resource_id"]] for r in rows]
 
 
 def _already_exists(
@@ -184,7 +196,7 @@ def _already_exists(
     """The error for a unique-key violation, naming the taken id when it can be found."""
     if not dialects.is_unique_violation(error):
         return error
-    try:  # SQLite keeps the transaction usable after a failed statement; PostgreSQL does not
+    try:  # the insert ran in a savepoint: the transaction is still usable
         taken = connection.execute(
             scope.nodes_lookup(spec.kind),
             {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
