@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from mlineage.server.app import ServerSettings, create_app
 from mlineage.store.sql import SqlStore
 from mlineage.store.tokens import TokenStore
-from mlineage.types import Execution
+from mlineage.types import Execution, ResourceName
 from tests.ui.sample import INJECTION, PARENT, Sample, record_sample
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -117,6 +118,15 @@ def _run_names(page: Any) -> list[str]:
     return [
         t.strip() for t in page.locator("#runs-table tbody tr td:nth-child(2)").all_inner_texts()
     ]
+
+
+def _column(page: Any, label: str) -> list[str]:
+    """The cells of the runs table's column headed `label`, top to bottom."""
+    row = page.locator("#runs-table thead tr:nth-child(2) th")
+    headers = [h.strip().rstrip(" ▲▼") for h in row.all_inner_texts()]
+    index = headers.index(label) + 1
+    cells = page.locator(f"#runs-table tbody tr td:nth-child({index})").all_inner_texts()
+    return [c.strip() for c in cells]
 
 
 def test_experiment_sort_filter_and_a_run_chart(site: Site) -> None:
@@ -264,3 +274,73 @@ def test_a_server_that_requires_tokens_sends_the_browser_to_log_in(site: Site) -
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def demo_site(browser: Any, store_path: Path, tmp_path: Path) -> Iterator[tuple[Site, Any]]:
+    """The demo (`mlineage demo`'s data) served like `mlineage ui` serves it."""
+    from mlineage.demo import record_demo
+
+    summary = record_demo(data_dir=tmp_path / "demo")
+    store = SqlStore(str(store_path))
+    server, thread, url = _serve(create_app(store, ServerSettings(store_url=str(store_path))))
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    site = Site(url, Sample(PARENT, ""), store, str(store_path), page)
+    page.on("console", lambda m: m.type == "error" and site.console_errors.append(m.text))
+    page.on("pageerror", lambda error: site.console_errors.append(str(error)))
+    try:
+        yield site, summary
+    finally:
+        context.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        store.close()
+
+
+def test_the_demo_from_the_first_page_to_the_diff(demo_site: tuple[Site, Any]) -> None:
+    site, summary = demo_site
+    page = site.page
+    site.open("/")  # the default project, where the demo records
+    page.get_by_role("link", name=summary.experiment, exact=True).click()
+    page.wait_for_selector("#runs-table")
+    site.shot("demo-experiment")
+    page.locator('#runs-table th[data-key="metric.accuracy"] a').click()
+    page.wait_for_url("**sort=metric.accuracy**")
+    page.locator('#runs-table th[data-key="metric.accuracy"] a').click()
+    page.wait_for_url("**desc=1**")
+    accuracy = [float(v) for v in _column(page, "accuracy") if v]
+    assert accuracy == sorted(accuracy, reverse=True)
+    assert len(accuracy) >= 5  # the sweep, production, evaluate...
+    page.get_by_label("run filter").fill("metric.accuracy > 0.85")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**filter=**")
+    assert summary.champion in _run_names(page)
+    assert "production" not in _run_names(page)
+    site.shot("demo-runs-sorted-filtered")
+
+    page.get_by_role("link", name=summary.champion, exact=True).click()
+    page.wait_for_selector("#charts[data-drawn=true] .chart svg.main-svg")
+    site.shot("demo-run")
+
+    site.open(summary.production_model)
+    page.wait_for_selector("#lineage g.node.root")
+    before = int(page.locator("#lineage").get_attribute("data-nodes"))
+    page.locator('#lineage-controls input[name="depth"]').fill("2")
+    page.get_by_role("button", name="Redraw").click()
+    expect(page.locator("#lineage")).not_to_have_attribute("data-nodes", str(before))
+    near = page.locator("#lineage g.node.execution").first
+    near.click()
+    page.locator("#expand-node").click()
+    page.wait_for_selector("#lineage g.node.execution.expanded")
+    site.shot("demo-lineage")
+    assert before > 3
+
+    parent = ResourceName.parse(summary.production_model).parent
+    site.open(f"{parent}/compare?item={summary.last_good_model}&item={summary.production_model}")
+    diff = page.locator("#diff").inner_text()
+    assert "learning_rate" in diff
+    assert "Input data" in diff
+    site.shot("demo-diff")
+    assert not site.console_errors
