@@ -36,6 +36,7 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 POSTGRES_POOL_RECYCLE_SECONDS = 3600
 _SYNCHRONOUS_MODES = {"off", "normal", "full", "extra"}
 _RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
+_SHUTDOWN_PG_STATES = {"57P01", "57P02", "57P03"}  # admin/crash shutdown, cannot connect now
 _UNIQUE_VIOLATION = "23505"
 _MIGRATION_LOCK_KEY = 0x6D6C696E  # "mlin"
 
@@ -164,6 +165,15 @@ def is_retryable(dialect: str, error: DBAPIError) -> bool:
         return "locked" in text or "busy" in text
     state = getattr(error.orig, "sqlstate", None)
     return state in _RETRYABLE_PG_STATES or error.connection_invalidated
+
+
+def is_unreachable(dialect: str, error: DBAPIError) -> bool:
+    """Whether the database could not be reached at all (down, restarting, refusing
+    connections): callers should see UNAVAILABLE and retry, not an internal error."""
+    if dialect != "postgresql" or not isinstance(error, sa.exc.OperationalError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or state.startswith("08") or state in _SHUTDOWN_PG_STATES
 
 
 def is_unique_violation(error: DBAPIError) -> bool:

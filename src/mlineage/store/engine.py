@@ -72,7 +72,8 @@ class Database:
             with self.engine.connect() as connection:
                 yield connection
         except OperationalError as exc:
-            if self._retryable(exc) or "unable to open" in str(exc.orig):
+            unreachable = dialects.is_unreachable(self.dialect, exc)
+            if self._retryable(exc) or unreachable or "unable to open" in str(exc.orig):
                 raise UnavailableError(f"the store cannot be read now: {exc.orig}") from exc
             raise
 
@@ -105,7 +106,8 @@ class Database:
             delay = min(delay * 2, 0.5)
 
     def _retryable(self, exc: DBAPIError) -> bool:
-        return dialects.is_retryable(self.dialect, exc)
+        dialect = self.dialect
+        return dialects.is_retryable(dialect, exc) or dialects.is_unreachable(dialect, exc)
 
     def close(self) -> None:
         self.engine.dispose()
