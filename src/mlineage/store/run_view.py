@@ -261,13 +261,13 @@ def present(connection: Connection, stores: StoreIds, contexts: list[Context]) -
     candidates = [c for c in contexts if c.schema_title in RUN_TITLES]
     if not candidates:
         return contexts
-    by_store: dict[StoreName, list[Context]] = defaultdict(list)
+    by_store: dict[str, list[Context]] = defaultdict(list)  # a page is of one store
     for context in candidates:
-        by_store[ResourceName.parse(context.name, "contexts").parent].append(context)
+        by_store[context.name[: context.name.rfind("/contexts/")]].append(context)
     found: dict[int, Context] = {}
     states: dict[int, str] = {}
     for store, items in by_store.items():
-        store_pk = stores.find(connection, store)
+        store_pk = stores.find(connection, StoreName.parse(store))
         if store_pk is None:
             continue
         wanted = {c.resource_id: c for c in items}
@@ -278,29 +278,35 @@ def present(connection: Connection, stores: StoreIds, contexts: list[Context]) -
                 schema.contexts.c.store_id == store_pk,
                 schema.contexts.c.resource_id.in_(list(wanted)),
             )
-        )
+        ).all()
         for pk, resource_id, state in rows:
             found[pk] = wanted[resource_id]
             states[pk] = state
     if not found:
         return contexts
+    pks = list(found)
     params: dict[int, dict[str, Any]] = defaultdict(dict)
     table = schema.run_params
     for run_pk, key, kind, text in connection.execute(
         sa.select(table.c.run_id, table.c.key, table.c.value_type, table.c.value_text)
-        .where(table.c.run_id.in_(list(found)))
+        .where(table.c.run_id.in_(pks))
         .order_by(table.c.key)
-    ):
-        value = runs._param_value(kind, text)
-        params[run_pk][key] = _json_number(value) if isinstance(value, float) else value
+    ).all():
+        if kind == "str":
+            params[run_pk][key] = text
+        else:
+            value = runs._param_value(kind, text)
+            finite = not isinstance(value, float) or math.isfinite(value)
+            params[run_pk][key] = value if finite else _json_number(value)  # type: ignore[arg-type]
     metrics: dict[int, dict[str, Any]] = defaultdict(dict)
     table = schema.run_metrics
     for run_pk, key, value in connection.execute(
         sa.select(table.c.run_id, table.c.key, table.c.value)
-        .where(table.c.run_id.in_(list(found)))
+        .where(table.c.run_id.in_(pks))
         .order_by(table.c.key)
-    ):
-        metrics[run_pk][key] = _json_number(codec.null_to_nan(value))
+    ).all():
+        finite = value is not None and math.isfinite(value)
+        metrics[run_pk][key] = value if finite else _json_number(codec.null_to_nan(value))
     for pk, context in found.items():
         context.metadata = {
             **context.metadata,
