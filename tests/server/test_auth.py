@@ -159,6 +159,26 @@ def test_another_projects_resources_are_not_found(server: Server, role: str) -> 
     assert server.calls == []
 
 
+def test_a_resource_name_of_another_project_in_the_query_is_not_found(server: Server) -> None:
+    token = server.token("team-a", "reader")
+    b_name = B.removeprefix("/v1/") + "/artifacts/x"
+    response = server.call("GET", A + "/artifacts/a1:diff", params={"other": b_name}, token=token)
+    assert _error(response) == (404, "NOT_FOUND")
+    assert b_name in response.json()["error"]["message"]
+    for other in ("/" + b_name, "/v1/" + b_name):
+        diff = server.call("GET", A + "/artifacts/a1:diff", params={"other": other}, token=token)
+        assert diff.status_code == 404, other
+    assert server.calls == []
+    allowed = [
+        {"other": A.removeprefix("/v1/") + "/artifacts/x"},
+        {"filter": 'uri = "gs://bucket/projects/team-b/data"'},
+        {"filter": 'display_name = "projects/team-b"'},
+    ]
+    for params in allowed:
+        response = server.call("GET", A + "/artifacts/a1:diff", params=params, token=token)
+        assert response.status_code == 200, params
+
+
 def test_a_ui_path_of_another_project_is_not_found_too(server: Server) -> None:
     token = server.token("team-a", "admin")
     assert server.call("GET", "/projects/team-a/experiments", token=token).status_code == 200

@@ -134,6 +134,16 @@ def test_a_token_sees_nothing_of_another_project(world: World, role: str) -> Non
     assert {x.name for x in graph.artifacts} == {world.a.data.name, world.a.model.name}
 
 
+def test_a_diff_cannot_reach_into_another_project(world: World) -> None:
+    secret = world.tokens.create("team-a", "reader")[1]
+    headers = {"Authorization": f"Bearer {secret}"}
+    diff = f"{world.url}/v1/{world.a.model.name}:diff"
+    response = httpx.get(diff, params={"other": world.b.model.name}, headers=headers)
+    assert response.status_code == 404
+    assert response.json()["error"]["status"] == "NOT_FOUND"
+    assert httpx.get(diff, params={"other": world.a.data.name}, headers=headers).status_code == 200
+
+
 NEEDS = {"create": "writer", "update": "writer", "add to context": "writer", "delete": "admin"}
 RANKS = ["reader", "writer", "admin"]
 

@@ -12,7 +12,9 @@ and `/static/...`) is decided here, before any route runs:
    PERMISSION_DENIED unless the server runs with `--insecure-allow-anonymous`.
 3. The project: a path `/v1/projects/{p}/...` (or a UI path `/projects/{p}/...`) belongs to
    project `p`. A token of another project gets 404 NOT_FOUND, as if nothing were there: a
-   token for project A learns nothing of project B.
+   token for project A learns nothing of project B. So does a query parameter that is a
+   resource name of another project (`{artifact}:diff?other=projects/B/...`); names in
+   request bodies need no check here, as the store refuses links across metadata stores.
 4. The role each request needs (roles are ordered reader < writer < admin):
 
     request                                             needs
@@ -43,11 +45,12 @@ from __future__ import annotations
 import enum
 import functools
 import ipaddress
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -109,6 +112,9 @@ _READ_VERBS = (
 )
 _ADMIN_VERBS = ("delete", "batchDelete", "purge")
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A query parameter that is a resource name names its project (a filter expression or a URI
+# that merely contains "projects/" does not start with it).
+_NAME_RE = re.compile(r"^/?(?:v1/)?projects/([^/?#]+)")
 
 
 def classify(method: str, path: str) -> tuple[str | None, Action]:
@@ -313,6 +319,10 @@ class AuthMiddleware:
         if project is not None and not principal.sees(project):
             name = scope["path"].removeprefix("/v1/").strip("/").split(":", 1)[0]
             raise _RefusedError(error_response("NOT_FOUND", f"{name} not found"))
+        if principal.project is not None:
+            for name, named_project in _named_in_query(scope):
+                if not principal.sees(named_project):
+                    raise _RefusedError(error_response("NOT_FOUND", f"{name} not found"))
         needed: Role = action.value
         if not principal.role.allows(needed):
             raise _RefusedError(
@@ -323,6 +333,20 @@ class AuthMiddleware:
                     f"{needed.value}",
                 )
             )
+
+
+def _named_in_query(scope: Scope) -> list[tuple[str, str]]:
+    """Resource names given as query parameters (`:diff?other=projects/...`), with their
+    projects."""
+    query = scope.get("query_string", b"")
+    if b"projects" not in query:
+        return []
+    named = []
+    for _, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        match = _NAME_RE.match(value.strip())
+        if match is not None:
+            named.append((value.strip().lstrip("/"), match[1]))
+    return named
 
 
 def _headers(scope: Scope) -> dict[str, str]:
