@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,8 @@ SERVER_START_SECONDS = 60
 @dataclass(frozen=True)
 class Server:
     url: str
-    store_path: Path
+    store_url: str
+    """What the server serves: a SQLite path or a postgresql:// URL."""
 
 
 def _free_port() -> int:
@@ -29,17 +31,16 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """`mlineage server --store <file> --port <free>` on 127.0.0.1, until the test ends."""
-    store_path = tmp_path / "server.db"
+@contextmanager
+def serving(store_url: str, log_path: Path) -> Iterator[Server]:
+    """`mlineage server --store <store_url> --port <free>` on 127.0.0.1, while in the block."""
     port = _free_port()
-    log = (tmp_path / "server.log").open("wb")
+    log = log_path.open("wb")
     command = [
         str(Path(sys.executable).with_name("mlineage")),
         "server",
         "--store",
-        str(store_path),
+        store_url,
         "--host",
         "127.0.0.1",
         "--port",
@@ -56,10 +57,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
             except httpx.TransportError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"mlineage server did not start:\n{(tmp_path / 'server.log').read_text()}"
+                        f"mlineage server did not start:\n{log_path.read_text()}"
                     ) from None
                 time.sleep(0.1)
-        yield Server(url, store_path)
+        yield Server(url, store_url)
     finally:
         process.terminate()
         try:
@@ -68,3 +69,17 @@ def server(tmp_path: Path) -> Iterator[Server]:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """A server over a fresh SQLite file, until the test ends."""
+    with serving(str(tmp_path / "server.db"), tmp_path / "server.log") as running:
+        yield running
+
+
+@pytest.fixture
+def pg_server(postgres_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A server over a fresh PostgreSQL database, until the test ends."""
+    with serving(postgres_url, tmp_path / "server.log") as running:
+        yield running

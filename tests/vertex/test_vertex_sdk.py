@@ -1,8 +1,9 @@
 """The real Vertex AI SDK (`google-cloud-aiplatform`) against a real `mlineage server`.
 
-Each test starts `mlineage server` on a fresh SQLite file, runs `vertex_flow.py` (the SDK's
-experiment, metadata and lineage calls) in a process of its own, checks what the SDK read
-back, then opens the same file with mlineage's own SDK: both views must agree.
+Each test starts `mlineage server` on a fresh SQLite file (one on PostgreSQL), runs
+`vertex_flow.py` (the SDK's experiment, metadata and lineage calls) in a process of its own,
+checks what the SDK read back, then opens the same store with mlineage's own SDK: both
+views must agree.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _check_common_read_backs(seen: dict[str, Any], experiment: str) -> None:
 
 def _check_mlineage_agrees(server: Server, seen: dict[str, Any], experiment: str) -> None:
     """mlineage's own SDK, on the server's store file, reads what the Vertex SDK read."""
-    mlineage.init(store=str(server.store_path), project=PROJECT, location=LOCATION)
+    mlineage.init(store=server.store_url, project=PROJECT, location=LOCATION)
     frame = mlineage.Experiment(experiment).get_data_frame()
     mine = _by_run([dict(r) for r in frame.to_dict(orient="records")])
     theirs = _by_run(seen["experiment_df"])
@@ -136,7 +137,7 @@ def _check_mlineage_agrees(server: Server, seen: dict[str, Any], experiment: str
         for key, value in row.items():
             if key not in ("step", "wall_time"):
                 assert _same(points.get((row["step"], key)), value), (row, key)
-    with closing(SqlStore(str(server.store_path))) as store:
+    with closing(SqlStore(server.store_url)) as store:
         graph = store.query_artifact_lineage_subgraph(seen["model"], max_hops=2)
         names = {a.name: a.display_name for a in graph.artifacts}
         assert sorted(names.values()) == seen["lineage"]["artifacts"]
@@ -155,6 +156,14 @@ def test_the_vertex_sdk_without_a_tensorboard(server: Server, tmp_path: Path) ->
 
 
 def test_the_vertex_sdk_with_the_default_tensorboard(server: Server, tmp_path: Path) -> None:
+    _check_tensorboard_flow(server, tmp_path)
+
+
+def test_the_vertex_sdk_on_postgresql(pg_server: Server, tmp_path: Path) -> None:
+    _check_tensorboard_flow(pg_server, tmp_path)
+
+
+def _check_tensorboard_flow(server: Server, tmp_path: Path) -> None:
     seen = _run_flow(server, "churn-tb", tmp_path, tensorboard=True)
     _check_common_read_backs(seen, "churn-tb")
     series = seen["run"]["time_series"]
@@ -174,7 +183,7 @@ def test_the_vertex_sdk_with_the_default_tensorboard(server: Server, tmp_path: P
     # The time series are mlineage's own: its SDK logs to the same run and the Vertex
     # TensorboardService shows the point.
     mlineage.ExperimentRun("run-1", "churn-tb").log_time_series_metrics({"train-loss": 0.05})
-    with closing(SqlStore(str(server.store_path))) as store:
+    with closing(SqlStore(server.store_url)) as store:
         (board,) = store.list_tensorboards(f"projects/{PROJECT}/locations/{LOCATION}").items
         assert board.is_default
         (data,) = store.read_tensorboard_time_series_data(
