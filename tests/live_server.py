@@ -30,7 +30,7 @@ from mlineage.store.sql import SqlStore
 
 __all__ = ["LiveServer", "ServerProcess", "free_port", "live_server", "wait_until_serving"]
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0  # a loaded 2-core machine can take long to import a server
 
 
 def free_port() -> int:
