@@ -18,21 +18,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 import mlineage
 from mlineage.store.sql import SqlStore
 from mlineage.types import StoreName
-from tests.vertex.conftest import Server
+from tests.vertex.conftest import Server, serving
 
 FLOW = Path(__file__).with_name("vertex_flow.py")
 PROJECT, LOCATION = "vertex-compat", "us-central1"
 STORE = StoreName(PROJECT, LOCATION, "default")
 
 
-def _run_flow(server: Server, experiment: str, tmp_path: Path, *, tensorboard: bool) -> Any:
+def _run_flow(
+    server: Server, experiment: str, tmp_path: Path, *, tensorboard: bool, token: str = ""
+) -> Any:
     out = tmp_path / f"{experiment}.json"
     flag = "--tensorboard" if tensorboard else "--no-tensorboard"
+    extra = ["--token", token] if token else []
     result = subprocess.run(
-        [sys.executable, str(FLOW), server.url, experiment, str(out), flag],
+        [sys.executable, str(FLOW), server.url, experiment, str(out), flag, *extra],
         capture_output=True,
         text=True,
         timeout=600,
@@ -190,3 +195,21 @@ def _check_tensorboard_flow(server: Server, tmp_path: Path) -> None:
             board.name, [f"{board.name}/experiments/churn-tb/runs/run-1/timeSeries/train-loss"]
         )
         assert [(p.step, p.value) for p in data.values][-2:] == [(10, 0.1), (11, 0.05)]
+
+
+def test_the_vertex_sdk_with_an_mlineage_token(tmp_path: Path) -> None:
+    """Once tokens exist, the SDK authenticates with OAuth credentials holding the token."""
+    store = tmp_path / "secured.db"
+    created = subprocess.run(
+        [str(Path(sys.executable).with_name("mlineage")), "token", "create", "--store",
+         str(store), "--project", "vertex-compat", "--role", "admin"],  # the flow deletes a run
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    token = created.stdout.strip()
+    with serving(str(store), tmp_path / "server.log") as server:
+        anonymous = httpx.get(
+            f"{server.url}/v1/projects/vertex-compat/locations/us-central1/metadataStores/default"
+        )
+        assert anonymous.status_code == 401
+        seen = _run_flow(server, "secured", tmp_path, tensorboard=False, token=token)
+    _check_common_read_backs(seen, "secured")

@@ -1,6 +1,6 @@
 """The real `google-cloud-aiplatform` SDK against an mlineage server, as a user would run it.
 
-    python vertex_flow.py http://127.0.0.1:PORT EXPERIMENT OUT.json --[no-]tensorboard
+    python vertex_flow.py http://127.0.0.1:PORT EXPERIMENT OUT.json --[no-]tensorboard [--token T]
 
 It logs two runs (params, metrics, time series when a Tensorboard backs the experiment,
 classification metrics, a training execution with input and output artifacts), then reads
@@ -19,6 +19,7 @@ from typing import Any
 
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform
+from google.oauth2.credentials import Credentials as OAuthCredentials
 from google.protobuf.timestamp_pb2 import Timestamp
 
 PROJECT = "vertex-compat"
@@ -50,7 +51,9 @@ def main() -> None:
     parser.add_argument("experiment")
     parser.add_argument("out")
     parser.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, required=True)
+    parser.add_argument("--token", help="an mlineage token (default: anonymous)")
     args = parser.parse_args()
+    credentials = OAuthCredentials(token=args.token) if args.token else AnonymousCredentials()
     experiment = args.experiment
     aiplatform.init(
         project=PROJECT,
@@ -58,7 +61,7 @@ def main() -> None:
         experiment=experiment,
         api_endpoint=args.endpoint,
         api_transport="rest",
-        credentials=AnonymousCredentials(),
+        credentials=credentials,
         **({} if args.tensorboard else {"experiment_tensorboard": False}),
     )
     out: dict[str, Any] = {}
