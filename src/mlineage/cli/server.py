@@ -74,6 +74,7 @@ def server(
         check_schema(url)
     except FailedPreconditionError as exc:
         raise FailedPreconditionError(f"the server will not start: {exc.message}") from exc
+    _warn_if_unreachable(url, host, insecure_allow_anonymous)
     settings = ServerSettings(store_url=url, insecure_allow_anonymous=insecure_allow_anonymous)
     os.environ.update(settings.to_environment())
     uvicorn.run(
@@ -83,6 +84,26 @@ def server(
         port=port,
         workers=workers,
         log_level="info",
+    )
+
+
+def _warn_if_unreachable(store_url: str, host: str, insecure: bool) -> None:
+    """Say so when other machines will be refused: no token exists yet."""
+    from mlineage.store.tokens import TokenStore
+
+    if insecure or host in ("127.0.0.1", "localhost", "::1"):
+        return
+    tokens = TokenStore.open(store_url)
+    try:
+        if tokens.any_exist():
+            return
+    finally:
+        tokens.close()
+    typer.echo(
+        f"warning: listening on {host}, but with no token yet only loopback clients are "
+        "served; create one with `mlineage token create --project P --role writer`, or "
+        "start with --insecure-allow-anonymous",
+        err=True,
     )
 
 
