@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,138 @@ def test_a_store_made_at_the_first_revision_upgrades_in_place(store_path: Path) 
     with store.db.read() as connection:
         assert migrate.current_revision(connection) == migrate.HEAD_REVISION
     store.close()
+
+
+# --- 0003: COLLATE "C" on PostgreSQL ---
+
+_OLD_NAMES = ["b", "_x", "A", "a", "B"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, store_path: Path) -> Iterator[str]:
+    """An empty SQLite file, or an empty PostgreSQL database whose collation is en-US."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{store_path}"
+        return
+    from tests.store.test_collation_postgres import linguistic_postgres_database
+
+    with linguistic_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+def _raw_engine(url: str) -> sa.Engine:
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def _fill_at_0002(connection: sa.Connection) -> None:
+    """A store, artifacts and a run with values, written as revision 0002 laid them out."""
+    node = (
+        "store_id, resource_id, display_name, schema_title, schema_version, description, "
+        "metadata, labels, etag, create_time, update_time"
+    )
+    statements = [
+        "INSERT INTO metadata_stores (project, location, store_id, description, create_time, "
+        "update_time) VALUES ('p', 'us-central1', 'default', '', 1, 1)",
+        *(
+            f"INSERT INTO artifacts ({node}, uri, state, fingerprint) VALUES ((SELECT id FROM "
+            f"metadata_stores), 'old-{i}', '{name}', 'system.Dataset', '', '', "
+            f"'{{\"k\": \"{name}\"}}', '{{}}', 1, {i}, {i}, 'file:///{name}', 'LIVE', '')"
+            for i, name in enumerate(_OLD_NAMES)
+        ),
+        f"INSERT INTO contexts ({node}) VALUES ((SELECT id FROM metadata_stores), 'run-1', "
+        "'run 1', 'system.ExperimentRun', '', '', '{}', '{}', 1, 1, 1)",
+        "INSERT INTO runs (context_id, experiment_id, run_type, state, provenance, start_time, "
+        "end_time) VALUES ((SELECT id FROM contexts), NULL, 'system.ExperimentRun', "
+        "'RUNNING', '{}', 1, NULL)",
+        *(
+            "INSERT INTO run_params (run_id, key, value_type, value_text, value_number) "
+            f"VALUES ((SELECT id FROM contexts), '{name}', 'str', '{name}', NULL)"
+            for name in _OLD_NAMES
+        ),
+        "INSERT INTO run_metrics (run_id, key, value, update_time) "
+        "VALUES ((SELECT id FROM contexts), 'loss', 0.25, 1)",
+        "INSERT INTO time_series (run_id, key, step, value, wall_time) "
+        "VALUES ((SELECT id FROM contexts), 'loss', 3, 0.5, 1)",
+    ]
+    for statement in statements:
+        connection.execute(sa.text(statement))
+
+
+def test_a_store_at_0002_with_data_upgrades_to_0003_keeping_it(empty_database: str) -> None:
+    from alembic import command
+
+    from mlineage.types import Artifact, StoreName
+
+    engine = _raw_engine(empty_database)
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0002")
+        _fill_at_0002(connection)
+    engine.dispose()
+
+    store = SqlStore(empty_database, auto_upgrade=True)
+    parent = StoreName("p", "us-central1")
+    run = f"{parent}/contexts/run-1"
+    with store.db.read() as connection:
+        assert migrate.current_revision(connection) == "0003"
+    old = store.get(f"{parent}/artifacts/old-1", Artifact)
+    assert (old.display_name, old.uri, old.metadata) == ("_x", "file:///_x", {"k": "_x"})
+    ordered = store.list(parent, Artifact, order_by="display_name").items
+    assert [a.display_name for a in ordered] == sorted(_OLD_NAMES)
+    below = store.list(parent, Artifact, filter='display_name < "a"').items
+    assert sorted(a.display_name for a in below) == ["A", "B", "_x"]
+    assert store.get_params(run) == {name: name for name in sorted(_OLD_NAMES)}
+    assert list(store.get_params(run)) == sorted(_OLD_NAMES)
+    assert store.get_metrics(run) == {"loss": 0.25}
+    assert [(p.key, p.step, p.value) for p in store.read_time_series(run)] == [("loss", 3, 0.5)]
+    assert store.create(parent, Artifact(display_name="new"), "new").display_name == "new"
+    store.close()
+
+
+def _declared_postgres_collations() -> dict[tuple[str, str], str | None]:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    declared = {}
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            impl = column.type.dialect_impl(dialect)
+            if isinstance(impl, sa.String):
+                declared[(table.name, column.name)] = impl.collation
+    return declared
+
+
+def _postgres_collations(connection: sa.Connection) -> dict[tuple[str, str], str | None]:
+    rows = connection.execute(
+        sa.text(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name != 'alembic_version' "
+            "AND data_type IN ('character varying', 'text')"
+        )
+    )
+    return {(table, column): collation for table, column, collation in rows}
+
+
+def test_postgres_migrations_build_the_declared_schema_and_collations(postgres_url: str) -> None:
+    engine = _raw_engine(postgres_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        collations = _postgres_collations(connection)
+    engine.dispose()
+    assert differences == []
+    assert collations == _declared_postgres_collations()
+    assert collations[("artifacts", "display_name")] == "C"
+    assert collations[("artifacts", "description")] is None
+
+
+def test_0003_downgrades_to_the_database_default_collation_on_postgres(
+    postgres_url: str,
+) -> None:
+    from alembic import command
+
+    engine = _raw_engine(postgres_url)
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0002")
+        assert set(_postgres_collations(connection).values()) == {None}
+        command.upgrade(migrate.alembic_config(connection), "0003")
+        assert _postgres_collations(connection) == _declared_postgres_collations()
+    engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,6 +36,20 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 Json = JSON().with_variant(JSONB(), "postgresql")
 Micros = BigInteger
+
+
+def exact_string(length: int) -> TypeEngine[str]:
+    """An identifier, key or enum name: compared and sorted by code point on every database.
+
+    SQLite compares text bytewise already; a PostgreSQL database may default to a linguistic
+    collation (`en_US.UTF-8`, ICU `en-US`) that sorts `_x, a, A, b` and would make filters,
+    order_by and page tokens answer differently than on SQLite.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+EXACT_TEXT = Text().with_variant(Text(collation="C"), "postgresql")
+"""Unbounded text that filters compare (URIs, string parameter values), like `exact_string`."""
 
 
 def _id() -> Column[int]:
@@ -58,9 +73,9 @@ metadata_stores = Table(
     "metadata_stores",
     metadata,
     _id(),
-    Column("project", String(128), nullable=False),
-    Column("location", String(128), nullable=False),
-    Column("store_id", String(128), nullable=False),
+    Column("project", exact_string(128), nullable=False),
+    Column("location", exact_string(128), nullable=False),
+    Column("store_id", exact_string(128), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("create_time", Micros, nullable=False),
     Column("update_time", Micros, nullable=False),
@@ -76,10 +91,10 @@ def _node_table(name: str, *extra: Column[object]) -> Table:
         metadata,
         _id(),
         _ref("store_id", "metadata_stores.id"),
-        Column("resource_id", String(128), nullable=False),
-        Column("display_name", String(128), nullable=False, default=""),
-        Column("schema_title", String(128), nullable=False),
-        Column("schema_version", String(64), nullable=False, default=""),
+        Column("resource_id", exact_string(128), nullable=False),
+        Column("display_name", exact_string(128), nullable=False, default=""),
+        Column("schema_title", exact_string(128), nullable=False),
+        Column("schema_version", exact_string(64), nullable=False, default=""),
         Column("description", Text, nullable=False, default=""),
         Column("metadata", Json, nullable=False),
         Column("labels", Json, nullable=False),
@@ -97,16 +112,16 @@ def _node_table(name: str, *extra: Column[object]) -> Table:
 
 artifacts = _node_table(
     "artifacts",
-    Column("uri", Text, nullable=False, default=""),
-    Column("state", String(32), nullable=False),
-    Column("fingerprint", String(80), nullable=False, default=""),
+    Column("uri", EXACT_TEXT, nullable=False, default=""),
+    Column("state", exact_string(32), nullable=False),
+    Column("fingerprint", exact_string(80), nullable=False, default=""),
 )
 # Records of one URI, newest first: how lineage finds the write a read saw (store.walk).
 Index(None, artifacts.c.store_id, artifacts.c.uri, artifacts.c.create_time, artifacts.c.id)
 
 executions = _node_table(
     "executions",
-    Column("state", String(32), nullable=False),
+    Column("state", exact_string(32), nullable=False),
 )
 
 contexts = _node_table("contexts")
@@ -142,7 +157,7 @@ events = Table(
     # Lineage must never point at nothing: a referenced node cannot be deleted.
     _ref("execution_id", "executions.id", cascade=False),
     _ref("artifact_id", "artifacts.id", cascade=False),
-    Column("type", String(16), nullable=False),
+    Column("type", exact_string(16), nullable=False),
     Column("event_time", Micros, nullable=False),
     Column("labels", Json, nullable=False),
     UniqueConstraint("execution_id", "artifact_id", "type"),
@@ -154,10 +169,10 @@ metadata_schemas = Table(
     metadata,
     _id(),
     _ref("store_id", "metadata_stores.id"),
-    Column("resource_id", String(128), nullable=False),
-    Column("schema_title", String(128), nullable=False),
-    Column("schema_version", String(64), nullable=False),
-    Column("schema_type", String(32), nullable=False),
+    Column("resource_id", exact_string(128), nullable=False),
+    Column("schema_title", exact_string(128), nullable=False),
+    Column("schema_version", exact_string(64), nullable=False),
+    Column("schema_type", exact_string(32), nullable=False),
     Column("schema", Text, nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("create_time", Micros, nullable=False),
@@ -171,8 +186,8 @@ runs = Table(
     _ref("context_id", "contexts.id", primary=True),
     # An experiment cannot be deleted while it has runs (see nodes.delete).
     _ref("experiment_id", "contexts.id", nullable=True, cascade=False),
-    Column("run_type", String(64), nullable=False),
-    Column("state", String(32), nullable=False),
+    Column("run_type", exact_string(64), nullable=False),
+    Column("state", exact_string(32), nullable=False),
     Column("provenance", Json, nullable=False),
     Column("start_time", Micros, nullable=False),
     Column("end_time", Micros, nullable=True),
@@ -183,9 +198,9 @@ run_params = Table(
     "run_params",
     metadata,
     _ref("run_id", "runs.context_id", primary=True),
-    Column("key", String(250), primary_key=True),
-    Column("value_type", String(8), nullable=False),
-    Column("value_text", Text, nullable=False),
+    Column("key", exact_string(250), primary_key=True),
+    Column("value_type", exact_string(8), nullable=False),
+    Column("value_text", EXACT_TEXT, nullable=False),
     Column("value_number", Float, nullable=True),
     Index(None, "key", "value_number"),
 )
@@ -196,7 +211,7 @@ run_metrics = Table(
     "run_metrics",
     metadata,
     _ref("run_id", "runs.context_id", primary=True),
-    Column("key", String(250), primary_key=True),
+    Column("key", exact_string(250), primary_key=True),
     Column("value", Float, nullable=True),
     Column("update_time", Micros, nullable=False),
     Index(None, "key", "value"),
@@ -206,7 +221,7 @@ time_series = Table(
     "time_series",
     metadata,
     _ref("run_id", "runs.context_id", primary=True),
-    Column("key", String(250), primary_key=True),
+    Column("key", exact_string(250), primary_key=True),
     Column("step", BigInteger, primary_key=True),
     Column("value", Float, nullable=True),
     Column("wall_time", Micros, nullable=False),
@@ -218,7 +233,7 @@ time_series_requests = Table(
     "time_series_requests",
     metadata,
     _ref("run_id", "runs.context_id", primary=True),
-    Column("request_id", String(64), primary_key=True),
+    Column("request_id", exact_string(64), primary_key=True),
     Column("step", BigInteger, nullable=False),
     Column("create_time", Micros, nullable=False),
 )
@@ -229,10 +244,10 @@ tensorboards = Table(
     "tensorboards",
     metadata,
     _id(),
-    Column("project", String(128), nullable=False),
-    Column("location", String(128), nullable=False),
-    Column("tensorboard_id", String(128), nullable=False),
-    Column("display_name", String(128), nullable=False),
+    Column("project", exact_string(128), nullable=False),
+    Column("location", exact_string(128), nullable=False),
+    Column("tensorboard_id", exact_string(128), nullable=False),
+    Column("display_name", exact_string(128), nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("is_default", Integer, nullable=False, default=0),
     Column("labels", Json, nullable=False),
@@ -249,10 +264,10 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     _id(),
-    Column("token_id", String(64), nullable=False, unique=True),
-    Column("project", String(128), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("secret_hash", String(128), nullable=False, unique=True),
+    Column("token_id", exact_string(64), nullable=False, unique=True),
+    Column("project", exact_string(128), nullable=False),
+    Column("role", exact_string(16), nullable=False),
+    Column("secret_hash", exact_string(128), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
     Column("create_time", Micros, nullable=False),
     Column("expire_time", Micros, nullable=True),
