@@ -156,8 +156,7 @@ def test_a_long_series_is_downsampled_on_the_server_keeping_its_spikes(ui: Ui) -
     ui.store.write_time_series_points(run, points)
     data = ui.client.get(f"/{PARENT}/series.json", params={"run": run, "key": "big"}).json()
     (line,) = data["metrics"]["big"]
-    assert line["points"] == 100_000
-    assert len(line["x"]) <= 2000
+    assert 500 <= len(line["x"]) <= 2000
     assert 1000.0 in line["y"]
     assert 77_777 in line["x"]
     assert line["x"] == sorted(line["x"])

@@ -38,6 +38,7 @@ from mlineage.errors import (
 )
 from mlineage.store import pagination
 from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
+from mlineage.store.downsample import check_max_points
 from mlineage.types import (
     Artifact,
     Context,
@@ -599,6 +600,11 @@ class RestStore:
         reply = self._get(url_path(experiment, "listRuns"), {"filter": filter})
         return [r.to_domain() for r in self._read(m.ListRunsResponse, reply).runs]
 
+    def count_runs(self, experiment: str, *, filter: str | None = None) -> int:
+        ResourceName.parse(experiment, "contexts")
+        reply = self._get(url_path(experiment, "countRuns"), {"filter": filter})
+        return self._read(m.CountRunsResponse, reply).count
+
     def update_run(
         self,
         run: str,
@@ -674,19 +680,21 @@ class RestStore:
         return dict(self._read(m.ReadMetricsResponse, reply).metrics)
 
     def read_time_series(
-        self, run: str, keys: Sequence[str] | None = None
+        self, run: str, keys: Sequence[str] | None = None, *, max_points: int | None = None
     ) -> builtins.list[TimeSeriesPoint]:
         ResourceName.parse(run, "contexts")
         if keys is not None:
             keys = list(keys) or [""]  # no key can be empty: an empty list reads no point
-        reply = self._get(url_path(run, "readTimeSeries"), {"keys": keys})
+        if max_points is not None:
+            max_points = check_max_points(max_points)
+        reply = self._get(url_path(run, "readTimeSeries"), {"keys": keys, "maxPoints": max_points})
         return [p.to_domain() for p in self._read(m.ReadTimeSeriesResponse, reply).points]
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True
+        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
     ) -> builtins.list[ExperimentRow]:
         ResourceName.parse(experiment, "contexts")
-        params = {"includeTimeSeries": "true" if include_time_series else "false"}
+        params = {"includeTimeSeries": "true" if include_time_series else "false", "filter": filter}
         reply = self._get(url_path(experiment, "experimentRows"), params)
         rows: builtins.list[ExperimentRowJson] = self._read(m.ExperimentRowsResponse, reply).rows
         return [row.to_domain() for row in rows]

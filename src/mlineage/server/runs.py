@@ -8,11 +8,12 @@ context's metadata; mlineage keeps them in narrow tables and shows both).
     GET   {context}/run                        get_run (the run record of a context)
     PATCH {context}/run                        update_run (state, provenance)
     GET   {experiment}:listRuns?filter=        list_runs
+    GET   {experiment}:countRuns?filter=       count_runs
     POST  {run}:logParams / :logMetrics        log_params / log_metrics (batch upserts)
     POST  {run}:writeTimeSeries                write_time_series (one step, requestId)
     POST  {run}:writeTimeSeriesPoints          write_time_series_points (many, one transaction)
-    GET   {run}:readParams / :readMetrics / :readTimeSeries?keys=
-    GET   {experiment}:experimentRows?includeTimeSeries=
+    GET   {run}:readParams / :readMetrics / :readTimeSeries?keys=&maxPoints=
+    GET   {experiment}:experimentRows?includeTimeSeries=&filter=
 """
 
 from typing import Annotated
@@ -24,6 +25,7 @@ from mlineage.server.rest import STORE_PATH, respond
 from mlineage.store import MetadataStore
 from mlineage.types import StoreName
 from mlineage.wire.messages import (
+    CountRunsResponse,
     CreateRunRequest,
     Empty,
     ExperimentRowsResponse,
@@ -114,6 +116,21 @@ def list_runs(
     """The runs of an experiment, oldest first; `filter` adds `param.<k>`/`metric.<k>`."""
     found = db.list_runs(_context(project, location, store, context), filter=filter or None)
     return respond(request, ListRunsResponse(runs=[RunJson.from_domain(r) for r in found]))
+
+
+@router.get(f"{CONTEXT}:countRuns", response_model=CountRunsResponse, name="CountRuns")
+def count_runs(
+    request: Request,
+    project: str,
+    location: str,
+    store: str,
+    context: str,
+    db: Store,
+    filter: str | None = None,
+) -> Response:
+    """How many runs ListRuns would return (the same `filter`), in one query."""
+    count = db.count_runs(_context(project, location, store, context), filter=filter or None)
+    return respond(request, CountRunsResponse(count=count))
 
 
 @router.post(f"{CONTEXT}:logParams", response_model=Empty, name="LogParams")
@@ -211,8 +228,17 @@ def read_time_series(
     context: str,
     db: Store,
     keys: Annotated[list[str] | None, Query(description="Metric keys (default: all)")] = None,
+    max_points: Annotated[
+        int | None,
+        Query(
+            alias="maxPoints",
+            description="Downsample each longer key to at most this many points (>= 4)",
+        ),
+    ] = None,
 ) -> Response:
-    points = db.read_time_series(_context(project, location, store, context), keys)
+    points = db.read_time_series(
+        _context(project, location, store, context), keys, max_points=max_points
+    )
     return respond(
         request, ReadTimeSeriesResponse(points=[TimeSeriesPointJson.from_domain(p) for p in points])
     )
@@ -229,10 +255,14 @@ def experiment_rows(
     context: str,
     db: Store,
     include_time_series: Annotated[bool, Query(alias="includeTimeSeries")] = True,
+    filter: str | None = None,
 ) -> Response:
-    """Every run of an experiment with its params, metrics and last series values."""
+    """Every run of an experiment (or those `filter` keeps) with its params, metrics and
+    last series values."""
     rows = db.experiment_rows(
-        _context(project, location, store, context), include_time_series=include_time_series
+        _context(project, location, store, context),
+        include_time_series=include_time_series,
+        filter=filter or None,
     )
     return respond(
         request, ExperimentRowsResponse(rows=[ExperimentRowJson.from_domain(r) for r in rows])

@@ -64,15 +64,19 @@ class RunInfo:
 
 @dataclass(slots=True)
 class ExperimentRow:
-    """One run of an experiment, as `get_experiment_df` shows it."""
+    """One run of an experiment, as `get_experiment_df` and a runs table show it."""
 
     run_name: str
+    """The run's display name."""
     run_type: str
     state: ExecutionState
     params: dict[str, ParamValue] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     time_series: dict[str, float] = field(default_factory=dict)
     """The last value of each time-series metric."""
+    name: str = ""
+    """The run context's resource name."""
+    start_time: datetime | None = None
 
 
 class MetadataStore(Protocol):
@@ -215,7 +219,13 @@ class MetadataStore(Protocol):
 
     def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
         """The runs of an experiment, oldest first, in a fixed number of queries; `filter`
-        is the context filter language plus `param.<key>` and `metric.<key>`."""
+        is the context filter language plus `param.<key>` and `metric.<key>`. The contexts
+        carry their own metadata only: Vertex's `_params`, `_metrics` and `_state` view is
+        left out (read params and metrics with `experiment_rows`, or `get` the context)."""
+        ...
+
+    def count_runs(self, experiment: str, *, filter: str | None = None) -> int:
+        """How many runs `list_runs` would return, in one query."""
         ...
 
     def update_run(
@@ -256,14 +266,20 @@ class MetadataStore(Protocol):
     def get_metrics(self, run: str) -> dict[str, float]: ...
 
     def read_time_series(
-        self, run: str, keys: Sequence[str] | None = None
-    ) -> builtins.list[TimeSeriesPoint]: ...
+        self, run: str, keys: Sequence[str] | None = None, *, max_points: int | None = None
+    ) -> builtins.list[TimeSeriesPoint]:
+        """The run's points (of `keys`, default all), by key then step. With `max_points`
+        (at least 4), a key with more points comes back downsampled to at most that many:
+        its steps cut into equal ranges, each giving its first, last, lowest and highest
+        point (spikes survive; a range whose values are all NaN gives its first and last)."""
+        ...
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True
+        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
     ) -> builtins.list[ExperimentRow]:
-        """Every run of the experiment with its params, metrics and last series values,
-        in a handful of queries whatever the number of runs."""
+        """Every run of the experiment (or those `filter` keeps, as in `list_runs`) with its
+        params, metrics and last series values, oldest first, in a handful of queries
+        whatever the number of runs."""
         ...
 
     def close(self) -> None: ...

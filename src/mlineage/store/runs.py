@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError, NotFoundError
-from mlineage.store import codec, dialects, filters, nodes, schema
+from mlineage.store import codec, dialects, downsample, filters, nodes, schema
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.store.scope import StoreIds, resolve
 from mlineage.types import Context, ExecutionState, ResourceName, StoreName, TimeSeriesPoint
@@ -163,16 +163,38 @@ def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
     return found[0]
 
 
-def list_runs(
-    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
-) -> list[RunInfo]:
+def _in_experiment(
+    connection: Connection, stores: StoreIds, experiment: str, filter: str | None
+) -> sa.ColumnElement[bool]:
+    """The condition on `runs` joined to `contexts` selecting the experiment's runs that
+    `filter` keeps."""
     condition = (
         schema.runs.c.experiment_id == resolve(connection, stores, experiment, "contexts").id
     )
     where = query.filter_clause(filter, filters.target("contexts"))
-    if where is not None:
-        condition = sa.and_(condition, where)
+    return condition if where is None else sa.and_(condition, where)
+
+
+def list_runs(
+    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
+) -> list[RunInfo]:
+    condition = _in_experiment(connection, stores, experiment, filter)
     return _infos(connection, ResourceName.parse(experiment).parent, condition)
+
+
+def count_runs(
+    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
+) -> int:
+    condition = _in_experiment(connection, stores, experiment, filter)
+    runs, contexts = schema.runs, schema.contexts
+    return int(
+        connection.execute(
+            sa.select(sa.func.count())
+            .select_from(contexts)
+            .join(runs, runs.c.context_id == contexts.c.id)
+            .where(condition)
+        ).scalar_one()
+    )
 
 
 def update(
@@ -373,47 +395,72 @@ def get_metrics(connection: Connection, stores: StoreIds, run: str) -> dict[str,
 
 
 def read_time_series(
-    connection: Connection, stores: StoreIds, run: str, keys: Sequence[str] | None
+    connection: Connection,
+    stores: StoreIds,
+    run: str,
+    keys: Sequence[str] | None,
+    max_points: int | None = None,
 ) -> list[TimeSeriesPoint]:
     pk = run_pk(connection, stores, run)
     series = schema.time_series
-    statement = sa.select(series.c.key, series.c.step, series.c.value, series.c.wall_time).where(
-        series.c.run_id == pk
-    )
-    if keys is not None:
-        statement = statement.where(series.c.key.in_(list(keys)))
-    rows = connection.execute(statement.order_by(series.c.key, series.c.step))
+    if max_points is not None:
+        rows: Sequence[Any] = downsample.downsampled_rows(connection, series, pk, keys, max_points)
+    else:
+        statement = sa.select(
+            series.c.key, series.c.step, series.c.value, series.c.wall_time
+        ).where(series.c.run_id == pk)
+        if keys is not None:
+            statement = statement.where(series.c.key.in_(list(keys)))
+        rows = connection.execute(statement.order_by(series.c.key, series.c.step)).all()
     return [
         TimeSeriesPoint(k, s, codec.null_to_nan(v), codec.from_micros(w)) for k, s, v, w in rows
     ]
 
 
 def experiment_rows(
-    connection: Connection, stores: StoreIds, experiment: str, include_time_series: bool
+    connection: Connection,
+    stores: StoreIds,
+    experiment: str,
+    include_time_series: bool,
+    filter: str | None = None,
 ) -> list[ExperimentRow]:
-    experiment_pk = resolve(connection, stores, experiment, "contexts").id
+    condition = _in_experiment(connection, stores, experiment, filter)
+    store = ResourceName.parse(experiment).parent
     runs, contexts = schema.runs, schema.contexts
-    in_experiment = (
-        sa.select(runs.c.context_id).where(runs.c.experiment_id == experiment_pk).scalar_subquery()
-    )
+    chosen = sa.select(contexts.c.id).join(runs, runs.c.context_id == contexts.c.id)
+    in_experiment = chosen.where(condition).scalar_subquery()
     rows: dict[int, ExperimentRow] = {}
-    for run_pk, name, run_type, state in connection.execute(
-        sa.select(contexts.c.id, contexts.c.display_name, runs.c.run_type, runs.c.state)
+    for run_pk, resource_id, name, run_type, state, start in connection.execute(
+        sa.select(
+            contexts.c.id,
+            contexts.c.resource_id,
+            contexts.c.display_name,
+            runs.c.run_type,
+            runs.c.state,
+            runs.c.start_time,
+        )
         .join(runs, runs.c.context_id == contexts.c.id)
-        .where(runs.c.experiment_id == experiment_pk)
+        .where(condition)
         .order_by(contexts.c.create_time, contexts.c.id)
     ):
-        rows[run_pk] = ExperimentRow(name, run_type, ExecutionState[state])
+        rows[run_pk] = ExperimentRow(
+            name,
+            run_type,
+            ExecutionState[state],
+            name=f"{store}/contexts/{resource_id}",
+            start_time=codec.from_micros(start),
+        )
     if not rows:
         return []
-    params = schema.run_params
+    # Aliases: a filter's EXISTS over run_params/run_metrics must not correlate with these.
+    params = schema.run_params.alias("row_params")
     for run_pk, key, kind, text in connection.execute(
         sa.select(params.c.run_id, params.c.key, params.c.value_type, params.c.value_text).where(
             params.c.run_id.in_(in_experiment)
         )
     ):
         rows[run_pk].params[key] = _param_value(kind, text)
-    metrics = schema.run_metrics
+    metrics = schema.run_metrics.alias("row_metrics")
     for run_pk, key, value in connection.execute(
         sa.select(metrics.c.run_id, metrics.c.key, metrics.c.value).where(
             metrics.c.run_id.in_(in_experiment)

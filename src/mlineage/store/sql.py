@@ -18,6 +18,7 @@ from mlineage.errors import NotFoundError
 from mlineage.store import (
     codec,
     dialects,
+    downsample,
     graph,
     lineage,
     migrate,
@@ -387,9 +388,11 @@ class SqlStore:
 
     def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
         with self.db.read() as connection:
-            infos = runs.list_runs(connection, self._stores, experiment, filter)
-            run_view.present(connection, self._stores, [i.context for i in infos])
-            return infos
+            return runs.list_runs(connection, self._stores, experiment, filter)
+
+    def count_runs(self, experiment: str, *, filter: str | None = None) -> int:
+        with self.db.read() as connection:
+            return runs.count_runs(connection, self._stores, experiment, filter)
 
     def update_run(
         self,
@@ -456,16 +459,20 @@ class SqlStore:
             return runs.get_metrics(connection, self._stores, run)
 
     def read_time_series(
-        self, run: str, keys: Sequence[str] | None = None
+        self, run: str, keys: Sequence[str] | None = None, *, max_points: int | None = None
     ) -> builtins.list[TimeSeriesPoint]:
+        if max_points is not None:
+            max_points = downsample.check_max_points(max_points)
         with self.db.read() as connection:
-            return runs.read_time_series(connection, self._stores, run, keys)
+            return runs.read_time_series(connection, self._stores, run, keys, max_points)
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True
+        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
     ) -> builtins.list[ExperimentRow]:
         with self.db.read() as connection:
-            return runs.experiment_rows(connection, self._stores, experiment, include_time_series)
+            return runs.experiment_rows(
+                connection, self._stores, experiment, include_time_series, filter
+            )
 
     # -- Vertex AI TensorboardService (store.tensorboards) -----------------------------------
     def create_tensorboard(self, parent: str, tensorboard: Tensorboard) -> Tensorboard:

@@ -33,6 +33,7 @@ __all__ = [
     "BatchCreateContextsResponse",
     "BatchCreateExecutionsRequest",
     "BatchCreateExecutionsResponse",
+    "CountRunsResponse",
     "CreateRunRequest",
     "Empty",
     "ExperimentRowsResponse",
@@ -209,6 +210,10 @@ class UpdateRunRequest(Message):
 
 class ListRunsResponse(Message):
     runs: list[RunJson] = Field(default_factory=list)
+
+
+class CountRunsResponse(Message):
+    count: int = Field(description="How many runs ListRuns would return")
 
 
 class LogParamsRequest(Message):

@@ -171,6 +171,8 @@ class ExperimentRowJson(Message):
     time_series: dict[str, float] = Field(
         default_factory=dict, description="The last value of each time-series metric"
     )
+    name: str = Field(default="", description="The run context's resource name")
+    start_time: Timestamp | None = None
 
     def to_domain(self) -> ExperimentRow:
         return ExperimentRow(
@@ -180,6 +182,8 @@ class ExperimentRowJson(Message):
             params=params_from_json(self.params),
             metrics=dict(self.metrics),
             time_series=dict(self.time_series),
+            name=self.name,
+            start_time=self.start_time,
         )
 
     @classmethod
@@ -191,4 +195,6 @@ class ExperimentRowJson(Message):
             params={k: ParamValueJson.of(v) for k, v in row.params.items()},
             metrics=row.metrics,
             time_series=row.time_series,
+            name=row.name,
+            start_time=row.start_time,
         )

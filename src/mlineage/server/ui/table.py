@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import ExperimentRow, MetadataStore, RunInfo
+from mlineage.store import ExperimentRow, MetadataStore
 
 __all__ = ["PAGE_SIZE", "Column", "Row", "RunsTable", "runs_csv", "runs_table"]
 
@@ -54,38 +53,31 @@ class RunsTable:
     selected: list[str] = field(default_factory=list)
 
 
-def _joined(
-    store: MetadataStore, experiment: str, filter: str
-) -> tuple[list[tuple[RunInfo, ExperimentRow]], int, str]:
-    """The runs the filter keeps, each with its row; the number of runs; the filter's error.
-
-    One `list_runs` call: it gives the resource names (rows carry display names only) and
-    applies the filter. Both lists are oldest first, so runs sharing a display name pair up
-    in order."""
-    rows = store.experiment_rows(experiment)
+def _rows(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row], int, str]:
+    """The rows the filter keeps, the number of runs, and the filter's error (then every
+    run is shown). Two store calls however many runs there are."""
+    filter = filter.strip()
     error = ""
-    try:
-        infos = store.list_runs(experiment, filter=filter.strip() or None)
-    except InvalidArgumentError as exc:
-        error = exc.rule or exc.message
-        infos = store.list_runs(experiment)
-    by_name: dict[str, deque[ExperimentRow]] = {}
-    for row in rows:
-        by_name.setdefault(row.run_name, deque()).append(row)
-    pairs = []
-    for info in infos:
-        waiting = by_name.get(info.context.display_name)
-        if waiting:  # a run made after experiment_rows read has no row yet: left out
-            pairs.append((info, waiting.popleft()))
-    return pairs, len(rows), error
+    found: list[ExperimentRow] = []
+    if filter:
+        try:
+            found = store.experiment_rows(experiment, filter=filter)
+        except InvalidArgumentError as exc:
+            error = exc.rule or exc.message
+    if not filter or error:
+        found = store.experiment_rows(experiment)
+        total = len(found)
+    else:
+        total = store.count_runs(experiment)
+    return [Row(row.name, _values(row)) for row in found], total, error
 
 
-def _values(info: RunInfo, row: ExperimentRow) -> dict[str, Any]:
+def _values(row: ExperimentRow) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "run": info.context.display_name or info.context.resource_id,
+        "run": row.run_name or row.name.rsplit("/", 1)[-1],
         "state": row.state.name,
         "run_type": row.run_type,
-        "start_time": info.start_time,
+        "start_time": row.start_time,
     }
     values.update({f"param.{k}": v for k, v in row.params.items()})
     values.update({f"metric.{k}": v for k, v in row.metrics.items()})
@@ -125,11 +117,6 @@ def _same(values: Sequence[Any]) -> bool:
     return all(v == first or (_missing(v) and _missing(first)) for v in values[1:])
 
 
-def _select(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row], int, str]:
-    pairs, total, error = _joined(store, experiment, filter)
-    return [Row(info.context.name, _values(info, row)) for info, row in pairs], total, error
-
-
 def _arrange(
     rows: list[Row], columns: list[Column], sort: str, descending: bool, differ_only: bool
 ) -> tuple[list[Row], list[Column], int]:
@@ -162,7 +149,7 @@ def runs_table(
     page_size: int = PAGE_SIZE,
 ) -> RunsTable:
     """One page of the experiment's runs; `sort` is a column key (unknown keys sort nothing)."""
-    rows, total, error = _select(store, experiment, filter)
+    rows, total, error = _rows(store, experiment, filter)
     columns = _columns([row.values for row in rows])
     if sort and sort not in {c.key for c in columns}:
         sort = ""

@@ -50,9 +50,7 @@
       chart.className = "chart";
       chart.dataset.key = key;
       box.appendChild(chart);
-      const total = lines.reduce((sum, line) => sum + line.points, 0);
-      const drawn = lines.reduce((sum, line) => sum + line.x.length, 0);
-      const title = plain(key) + (drawn < total ? " (" + total + " points, " + drawn + " drawn)" : "");
+      const title = plain(key);
       const traces = lines.map((line) => ({
         type: "scatter",
         mode: line.x.length > 1 ? "lines" : "markers",
