@@ -210,7 +210,7 @@ def _plans(store: SqlStore, parent: StoreName, listings: list[dict[str, Any]]) -
         ]
 
 
-def test_the_display_name_index_still_serves_equality_and_ordered_pages(
+def test_the_display_name_index_serves_equality_ordered_pages_and_prefixes(
     en_us_store: SqlStore, parent: StoreName
 ) -> None:
     en_us_store.create(parent, Artifact(display_name="seed"))
@@ -232,10 +232,12 @@ def test_the_display_name_index_still_serves_equality_and_ordered_pages(
             {"order_by": "display_name", "page_size": 50},
             {"order_by": "display_name", "page_size": 50, "page_token": first.next_page_token},
             {"order_by": "display_name desc", "page_size": 50},
+            {"filter": 'display_name:"name-7*"'},  # a prefix is an index range under "C"
         ],
     )
-    assert len(plans) == 4
+    assert len(plans) == 5
     for plan in plans:
-        assert "using ix_artifacts_store_id_display_name on artifacts" in plan, plan
-    assert "Index Cond: ((store_id = " in plans[0]
+        assert "ix_artifacts_store_id_display_name" in plan, plan
+        assert "Seq Scan" not in plan, plan
     assert "display_name)::text = 'name-77'" in plans[0]
+    assert "display_name)::text >= 'name-7'::text) AND ((display_name)::text < 'name-8'" in plans[4]
