@@ -175,17 +175,19 @@ def runs_csv(table: RunsTable) -> str:
     """The table's rows (call `runs_table` with a page size covering every run) as CSV."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["resource_name"] + [c.key for c in table.columns])
-    for row in table.rows:
-        cells = [row.run]
-        for column in table.columns:
-            value = row.values.get(column.key)
-            cells.append("" if value is None else _csv_value(value))
-        writer.writerow(cells)
+    keys = [c.key for c in table.columns]
+    writer.writerow(["resource_name", *keys])
+    writer.writerows(
+        [row.run, *[_csv_value(row.values.get(k)) for k in keys]] for row in table.rows
+    )
     return out.getvalue()
 
 
 def _csv_value(value: Any) -> str:
+    if type(value) is float:  # most cells: checked first
+        return repr(value)
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
