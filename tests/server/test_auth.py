@@ -168,6 +168,10 @@ def test_a_resource_name_of_another_project_in_the_query_is_not_found(server: Se
     for other in ("/" + b_name, "/v1/" + b_name):
         diff = server.call("GET", A + "/artifacts/a1:diff", params={"other": other}, token=token)
         assert diff.status_code == 404, other
+    # Percent-encoded names are decoded before the check, as the route would decode them.
+    for encoded in ("%70rojects/team-b" + b_name.removeprefix("projects/team-b"), "%2F" + b_name):
+        diff = server.call("GET", A + "/artifacts/a1:diff?other=" + encoded, token=token)
+        assert _error(diff) == (404, "NOT_FOUND"), encoded
     assert server.calls == []
     allowed = [
         {"other": A.removeprefix("/v1/") + "/artifacts/x"},

@@ -391,6 +391,14 @@ def test_diff_of_two_runs_names_the_changed_param(api: httpx.Client) -> None:
     assert "depth: 6 -> 8" in result["text"]
 
 
+def test_diff_refuses_another_store_as_other(api: httpx.Client) -> None:
+    first = run(api, "exp-a")
+    elsewhere = "projects/p2/locations/us-central1/metadataStores/default/contexts/exp-a"
+    for other in (elsewhere, "%2F" + elsewhere, f"{NAME}/artifacts/exp-a", "exp-a"):
+        body = error(api.get(f"{first}:diff?other={other}"), 400, "INVALID_ARGUMENT")
+        assert violated_field(body) == "other", other
+
+
 def test_openapi_documents_the_custom_methods(api: httpx.Client) -> None:
     document = ok(api.get("/openapi.json"))
     verbs = {path.rsplit(":", 1)[1] for path in document["paths"] if ":" in path.rsplit("/", 1)[1]}

@@ -16,7 +16,7 @@ from mlineage.sdk.diff import MISSING, Diff, ValueChange, diff
 from mlineage.server.app import store_of
 from mlineage.server.rest import STORE_PATH, respond
 from mlineage.store import MetadataStore
-from mlineage.types import Artifact, Context, Execution, StoreName
+from mlineage.types import Artifact, Context, Execution, ResourceKind, ResourceName, StoreName
 from mlineage.wire.diff import ArtifactChangeJson, DiffJson, StepChangeJson, ValueChangeJson
 from mlineage.wire.messages import (
     BatchCreateArtifactsRequest,
@@ -234,7 +234,7 @@ def _diff_json(result: Diff) -> DiffJson:
     )
 
 
-def _diff_route(collection: str, singular: str) -> None:
+def _diff_route(collection: ResourceKind, singular: str) -> None:
     @router.get(
         f"{STORE_PATH}/{collection}/{{resource_id:rid}}:diff",
         response_model=DiffJson,
@@ -251,9 +251,15 @@ def _diff_route(collection: str, singular: str) -> None:
         db: Store,
     ) -> Response:
         parent = StoreName(project, location, store)
-        if f"/{collection}/" not in other:
-            raise InvalidArgumentError("other", f"must be the resource name of a {singular}")
-        result = diff(f"{parent}/{collection}/{resource_id}", other, store=db)
+        try:
+            other_name = ResourceName.parse(other.strip(), collection)
+        except InvalidArgumentError:
+            raise InvalidArgumentError(
+                "other", f"must be the resource name of a {singular}"
+            ) from None
+        if other_name.parent != parent:
+            raise InvalidArgumentError("other", f"must be a {singular.lower()} in {parent}")
+        result = diff(f"{parent}/{collection}/{resource_id}", str(other_name), store=db)
         return respond(request, _diff_json(result))
 
 

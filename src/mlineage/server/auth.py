@@ -338,10 +338,11 @@ class AuthMiddleware:
 def _named_in_query(scope: Scope) -> list[tuple[str, str]]:
     """Resource names given as query parameters (`:diff?other=projects/...`), with their
     projects."""
-    query = scope.get("query_string", b"")
-    if b"projects" not in query:
+    query: bytes = scope.get("query_string", b"")
+    if not query:
         return []
     named = []
+    # Decoded values are checked, never the raw bytes: `%70rojects/...` names a project too.
     for _, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         match = _NAME_RE.match(value.strip())
         if match is not None:
