@@ -5,11 +5,12 @@ Workloads (sizes: quick / full):
   runs_table   an experiment's runs page (sorted by a metric, first page of 200 rows) of
                N runs x 10 params x 10 metrics x 1 time series (last value shown)
                (2,000 / 10,000 runs); the same with a filter; the CSV of every run
-  lineage      graph.json (layout included) and the artifact page of a layered DAG of
-               about 1,000 nodes (50 source artifacts, then 10 layers of 50 executions,
-               each reading 2 artifacts of the layer before, 1, 2, 4, 8... apart, and
-               writing 1), drawn whole from a last-layer artifact (depth 0: to the ends)
-               (the same ~1,000 nodes in both modes; quick repeats less)
+  lineage      graph.json (layout included) and the artifact page of a layered DAG: 64 source
+               artifacts, then 12 layers of 64 executions, each reading 2 artifacts of the
+               layer before (i and i + 2**(layer % 6): a butterfly, so the inputs of one
+               artifact double at each step back until they cover a whole layer) and
+               writing 1; drawn whole (depth 0: to the ends) from a last-layer artifact,
+               whose upstream is 958 of the 1,600 nodes (the same graph in both modes)
   series       series.json of one run with one time series of P points, downsampled to
                2,000 (200,000 / 1,000,000 points)
 
@@ -41,8 +42,8 @@ from mlineage.types import Artifact, Context, Execution, StoreName, TimeSeriesPo
 
 PARENT = StoreName("bench", "us-central1")
 SIZES = {
-    "quick": {"runs": 2_000, "lineage_width": 50, "lineage_layers": 10, "points": 200_000},
-    "full": {"runs": 10_000, "lineage_width": 50, "lineage_layers": 10, "points": 1_000_000},
+    "quick": {"runs": 2_000, "lineage_width": 64, "lineage_layers": 12, "points": 200_000},
+    "full": {"runs": 10_000, "lineage_width": 64, "lineage_layers": 12, "points": 1_000_000},
 }
 REPEATS = {"quick": 3, "full": 5}
 TARGET_SECONDS = 1.0
@@ -73,8 +74,11 @@ def build_runs(store: SqlStore, n: int) -> str:
     return experiment.name
 
 
-def build_lineage(store: SqlStore, width: int, layers: int) -> tuple[str, int]:
-    """A layered DAG; returns a last-layer artifact and the number of nodes."""
+def build_lineage(store: SqlStore, width: int, layers: int) -> tuple[str, int, int]:
+    """A layered butterfly DAG (`width` a power of two, at least 64); returns a last-layer
+    artifact, the number of nodes, and how many of them are its upstream."""
+    if width < 64 or width & (width - 1):
+        raise ValueError("width must be a power of two of at least 64")
     previous = [
         a.name
         for a in store.create_many(
@@ -84,7 +88,9 @@ def build_lineage(store: SqlStore, width: int, layers: int) -> tuple[str, int]:
     ]
     nodes = width
     for layer in range(layers):
-        stride = max(1, 2**layer % width)  # a butterfly: the last layer reaches everything
+        # Any 6 layers in a row read at distinct power-of-two strides, so the upstream of
+        # one artifact has 2**k artifacts k layers back, until it fills a layer.
+        stride = 2 ** (layer % 6)
         made = []
         for i in range(width):
             _, outputs = store.record_execution(
@@ -96,7 +102,10 @@ def build_lineage(store: SqlStore, width: int, layers: int) -> tuple[str, int]:
             made.append(outputs[0].name)
         nodes += 2 * width
         previous = made
-    return previous[0], nodes
+    upstream = width  # the sources
+    for back in range(layers):  # executions and their outputs, from the last layer back
+        upstream += 2 * min(2**back, width)
+    return previous[0], nodes, upstream
 
 
 def build_series(store: SqlStore, experiment: str, points: int) -> str:
@@ -148,7 +157,9 @@ def run(mode: str) -> list[Row]:
         print(f"building {sizes['runs']:,} runs...", file=sys.stderr)
         experiment = build_runs(store, sizes["runs"])
         print("building the lineage DAG...", file=sys.stderr)
-        root, nodes = build_lineage(store, sizes["lineage_width"], sizes["lineage_layers"])
+        root, nodes, upstream = build_lineage(
+            store, sizes["lineage_width"], sizes["lineage_layers"]
+        )
         print(f"building a {sizes['points']:,}-point series...", file=sys.stderr)
         long_run = build_series(store, experiment, sizes["points"])
         client = TestClient(create_app(store, ServerSettings(store_url=url)))
@@ -181,6 +192,10 @@ def run(mode: str) -> list[Row]:
             Row("runs CSV (every run)", runs, timed(get(client, page + "/runs.csv"), repeats))
         )
         graph = client.get(f"/{PARENT}/graph.json", params={"root": root, "depth": 0}).json()
+        if len(graph["nodes"]) < upstream:
+            raise RuntimeError(
+                f"graph.json drew {len(graph['nodes'])} nodes; the root's upstream has {upstream}"
+            )
         drawn = f"{len(graph['nodes']):,} of {nodes:,} nodes"
         rows.append(
             Row(
