@@ -6,9 +6,8 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -28,6 +27,9 @@ from mlineage.sdk.config import settings
 from mlineage.sdk.experiments import Experiment
 from mlineage.store import RunInfo
 from mlineage.types import EventType
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["register", "sort_rows"]
 
@@ -61,6 +63,8 @@ def _unknown(field: str, names: Sequence[str], known: Sequence[str]) -> InvalidA
 
 def sort_rows(frame: pd.DataFrame, sort: str) -> pd.DataFrame:
     """The rows ordered by one column; missing values always last, ties by name."""
+    import pandas as pd  # imported here: it costs about a second of every start
+
     column, descending = _parse_sort(sort)
     if column not in frame.columns:
         raise _unknown("sort", [column], list(frame.columns))
@@ -104,6 +108,8 @@ def _columns(frame: pd.DataFrame, wanted: str | None) -> tuple[list[str], dict[s
 def _frame(experiment: Experiment) -> pd.DataFrame:
     """One row per run, values as logged: an int parameter stays an int beside runs that
     lack it (a DataFrame of numbers would make it a float)."""
+    import pandas as pd  # imported here: it costs about a second of every start
+
     records: list[dict[str, Any]] = []
     for row in settings.store().experiment_rows(experiment.resource_name):
         record: dict[str, Any] = {

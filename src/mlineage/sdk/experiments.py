@@ -14,9 +14,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Self
 
 from mlineage import types
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
@@ -27,6 +25,9 @@ from mlineage.sdk.resources import Artifact, Context, Execution, Scope
 from mlineage.store import MetadataStore, RunInfo
 from mlineage.types import ExecutionState, StoreName, validate_resource_id
 from mlineage.validation import ParamValue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXPERIMENT_SCHEMA = "system.Experiment"
 RUN_SCHEMA = "system.ExperimentRun"
@@ -167,6 +168,8 @@ class Experiment:
     def get_data_frame(self, *, include_time_series: bool = True) -> pd.DataFrame:
         """One row per run: experiment_name, run_name, run_type, state, param.*, metric.*,
         time_series_metric.* (the last value of each series)."""
+        import pandas as pd  # imported here: it costs about a second of every start
+
         rows = _store().experiment_rows(self.resource_name, include_time_series=include_time_series)
         records = []
         for row in rows:
@@ -443,6 +446,8 @@ class ExperimentRun:
 
     def get_time_series_data_frame(self) -> pd.DataFrame:
         """Columns step, wall_time and one per metric; one row per step."""
+        import pandas as pd  # imported here: it costs about a second of every start
+
         points = self._store.read_time_series(self.resource_name)
         if not points:
             return pd.DataFrame(columns=["step", "wall_time"])

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from mlineage.sdk.config import endpoint_url, settings
@@ -14,6 +12,9 @@ from mlineage.sdk.experiments import Experiment, ExperimentRun
 from mlineage.sdk.resources import Artifact, Execution
 from mlineage.types import ExecutionState, StoreName
 from mlineage.validation import ParamValue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def init(
