@@ -24,6 +24,7 @@ from mlineage.store.tokens import TokenStore
 
 LOOPBACK = ("127.0.0.1", 5000)
 REMOTE = ("10.1.2.3", 5000)
+BASE_URL = "http://127.0.0.1:8080"  # the Host the loopback rule expects of a local client
 # A resource path no real route serves, so the test's echo route answers whatever is allowed.
 A = "/v1/projects/team-a/locations/us-central1/testStores/default"
 B = "/v1/projects/team-b/locations/us-central1/testStores/default"
@@ -54,7 +55,7 @@ class Server:
 
         async def go() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app, client=client)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as c:
                 return await c.request(method, path, headers=sent, **kwargs)
 
         return anyio.run(go)
@@ -264,6 +265,79 @@ def test_with_no_tokens_only_loopback_clients_are_served(server: Server) -> None
     assert "--insecure-allow-anonymous" in response.json()["error"]["message"]
     for peer in ["::ffff:10.1.2.3", "192.168.0.1", "2001:db8::1", "localhost.evil.example"]:
         assert server.call("GET", A + "/artifacts", client=(peer, 1)).status_code == 403, peer
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8080", "localhost", "LOCALHOST:1", "[::1]:9000", "127.0.0.2"]
+)
+def test_the_loopback_rule_serves_requests_sent_to_this_machine_by_name(
+    server: Server, host: str
+) -> None:
+    response = server.call("DELETE", A + "/artifacts/a1", headers={"Host": host})
+    assert response.json()["role"] == "admin"
+
+
+@pytest.mark.parametrize(
+    "host", ["attacker.example:8080", "localhost.attacker.example", "10.1.2.3:8080", "[::2]"]
+)
+def test_the_loopback_rule_refuses_a_page_rebinding_its_name_to_127_0_0_1(
+    server: Server, host: str
+) -> None:
+    # A page at http://attacker.example:8080 whose DNS now answers 127.0.0.1 sends requests
+    # from the browser on this machine: the peer is loopback, but the Host is the page's.
+    for method in ("GET", "DELETE"):
+        response = server.call(method, A + "/artifacts/a1", headers={"Host": host})
+        assert _error(response) == (403, "PERMISSION_DENIED"), method
+        assert "127.0.0.1" in response.json()["error"]["message"]
+    assert server.calls == []
+
+
+def test_the_loopback_rule_refuses_writes_sent_by_a_page_of_another_origin(
+    server: Server,
+) -> None:
+    # A form on another site may post to http://127.0.0.1:8080 (a request without preflight).
+    for origin in ("Origin", "Referer"):
+        for source in ("http://attacker.example", "http://localhost:3000", "null"):
+            headers = {origin: source, "Content-Type": "text/plain"}
+            response = server.call("POST", A + "/artifacts", headers=headers, content="{}")
+            assert _error(response) == (403, "PERMISSION_DENIED"), (origin, source)
+    assert server.calls == []
+    same = {"Origin": "http://127.0.0.1:8080"}
+    assert server.call("POST", A + "/artifacts", headers=same).status_code == 200
+    page = {"Referer": "http://127.0.0.1:8080/projects/team-a/experiments"}
+    assert server.call("POST", A + "/artifacts", headers=page).status_code == 200
+    assert server.call("POST", A + "/artifacts").status_code == 200  # not from a page
+    # Reading is no harm: a page of another origin cannot see the answer (no CORS).
+    other = {"Origin": "http://attacker.example"}
+    assert server.call("GET", A + "/artifacts", headers=other).status_code == 200
+
+
+def test_a_write_with_the_ui_cookie_must_come_from_this_sites_pages(server: Server) -> None:
+    writer = server.token("team-a", "writer")
+    cookie = {"Cookie": f"mlineage_token={writer}"}
+    other = {**cookie, "Origin": "http://localhost:3000"}
+    assert _error(server.call("POST", A + "/artifacts", headers=other)) == (
+        403,
+        "PERMISSION_DENIED",
+    )
+    same = {**cookie, "Origin": "http://127.0.0.1:8080"}
+    assert server.call("POST", A + "/artifacts", headers=same).json()["role"] == "writer"
+    # A bearer token is not sent by a browser on its own: no origin rule.
+    bearer = {"Origin": "http://localhost:3000"}
+    assert server.call("POST", A + "/artifacts", token=writer, headers=bearer).status_code == 200
+
+
+def test_login_refuses_a_form_posted_by_another_site(server: Server) -> None:
+    token = server.token("team-a", "reader")
+    form = {"token": token, "next": "/"}
+    for headers in ({"Origin": "http://attacker.example"}, {"Referer": "http://evil.test/x"}):
+        response = server.call("POST", "/login", data=form, headers=headers)
+        assert _error(response) == (403, "PERMISSION_DENIED"), headers
+        assert "set-cookie" not in response.headers
+    same = {"Origin": "http://127.0.0.1:8080"}
+    response = server.call("POST", "/login", data=form, headers=same)
+    assert response.status_code == 303
+    assert response.headers["set-cookie"].startswith("mlineage_token=")
 
 
 def test_insecure_allow_anonymous_serves_remote_clients_until_a_token_exists(

@@ -32,6 +32,6 @@ def ui(store_path: Path, tmp_path: Path) -> Iterator[Ui]:
     sample = record_sample(tmp_path / "data")
     store = SqlStore(str(store_path))
     app = create_app(store, ServerSettings(store_url=str(store_path)))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         yield Ui(client, sample, store)
     store.close()

@@ -10,6 +10,12 @@ and `/static/...`) is decided here, before any route runs:
    server), 401 UNAUTHENTICATED. While there are none, a loopback client (127.0.0.0/8, ::1) is
    served as an anonymous admin of every project; any other client gets 403
    PERMISSION_DENIED unless the server runs with `--insecure-allow-anonymous`.
+   A web page could reach a loopback server through the visitor's browser (by DNS
+   rebinding, or by posting a form across origins), so under the loopback rule the request's
+   Host must be a loopback address or `localhost` (any port), and a request that is not a read
+   and carries an `Origin` (or `Referer`) must come from the same origin; else 403. The same
+   origin rule holds for a request authenticated by the UI's cookie, and for `POST /login`
+   (so no other site can log a browser in with its own token).
 3. The project: a path `/v1/projects/{p}/...` (or a UI path `/projects/{p}/...`) belongs to
    project `p`. A token of another project gets 404 NOT_FOUND, as if nothing were there: a
    token for project A learns nothing of project B. So does a query parameter that is a
@@ -50,7 +56,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
@@ -266,6 +272,11 @@ class AuthMiddleware:
             return
         path: str = scope["path"]
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            if path == LOGIN_PATH and scope.get("method") == "POST":
+                refusal = _cross_origin(scope)
+                if refusal is not None:
+                    await refusal.response(scope, receive, send)
+                    return
             await self.app(scope, receive, send)
             return
         try:
@@ -284,12 +295,14 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
     async def _principal(self, scope: Scope) -> Principal:
-        secret = _presented_secret(scope)
+        secret, from_cookie = _presented_secret(scope)
         try:
             if secret is not None:
                 info = self.cache.cached_verify(secret)
                 if info is None:
                     info = await run_in_threadpool(self.cache.verify, secret)
+                if from_cookie and _is_write(scope):
+                    _refuse_cross_origin(scope)
                 return Principal(info.role, info.project, info.token_id)
             required = self.cache.cached_any_exist()
             if required is None:
@@ -303,8 +316,13 @@ class AuthMiddleware:
                 "this server requires a token: send 'Authorization: Bearer <token>' "
                 "(mlineage token create makes one)"
             )
+        if self.settings.insecure_allow_anonymous:
+            return ANONYMOUS
         client = scope.get("client")
-        if self.settings.insecure_allow_anonymous or is_loopback(client[0] if client else None):
+        if is_loopback(client[0] if client else None):
+            _refuse_foreign_host(scope)
+            if _is_write(scope):
+                _refuse_cross_origin(scope)
             return ANONYMOUS
         raise _RefusedError(
             error_response(
@@ -354,20 +372,87 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
 
 
-def _presented_secret(scope: Scope) -> str | None:
+def _presented_secret(scope: Scope) -> tuple[str | None, bool]:
+    """The secret the request presents, and whether it came in the UI's cookie."""
     headers = _headers(scope)
     authorization = headers.get("authorization")
     if authorization is not None:
         scheme, _, secret = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise _unauthenticated("the Authorization header must be 'Bearer <token>'")
-        return secret.strip()
+        return secret.strip(), False
     cookie = headers.get("cookie")
     if cookie:
         value = cookie_parser(cookie).get(TOKEN_COOKIE)
         if value:
-            return value
-    return None
+            return value, True
+    return None, False
+
+
+def _is_write(scope: Scope) -> bool:
+    return str(scope.get("method", "GET")).upper() not in _READ_METHODS
+
+
+def _hostname(netloc: str) -> str:
+    """The host of `host[:port]` or `[v6]:port`, lower case."""
+    netloc = netloc.strip().lower()
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")] if "]" in netloc else netloc
+    return netloc.partition(":")[0]
+
+
+def _is_local_host(netloc: str) -> bool:
+    """Whether a Host header names this machine: `localhost` or a loopback address. A web
+    page's own domain never does, even when its DNS answers 127.0.0.1 (DNS rebinding)."""
+    host = _hostname(netloc)
+    if host.rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_foreign_host(scope: Scope) -> None:
+    host = _headers(scope).get("host", "")
+    if not _is_local_host(host):
+        raise _RefusedError(
+            error_response(
+                "PERMISSION_DENIED",
+                f"this server has no tokens and serves loopback clients only at "
+                f"http://127.0.0.1, http://localhost or http://[::1] (any port); the Host "
+                f"{host!r} is refused, as a web page could reach this server under its own "
+                "name: use one of those addresses, or create a token (mlineage token create)",
+            )
+        )
+
+
+def _cross_origin(scope: Scope) -> _RefusedError | None:
+    """A refusal if the request's `Origin` (else `Referer`) is another origin than its Host.
+
+    A request with neither comes from no web page (browsers send `Origin` with every POST),
+    so it is let through."""
+    headers = _headers(scope)
+    source = headers.get("origin") or headers.get("referer")
+    if source is None:
+        return None
+    host = headers.get("host", "").strip().lower()
+    origin = urlsplit(source.strip())
+    if origin.scheme in ("http", "https") and origin.netloc.lower() == host and host:
+        return None
+    return _RefusedError(
+        error_response(
+            "PERMISSION_DENIED",
+            f"a {scope.get('method', 'POST')} request sent by a web page of another origin "
+            f"({source.strip()!r}) is refused; this server's own pages are at {host!r}",
+        )
+    )
+
+
+def _refuse_cross_origin(scope: Scope) -> None:
+    refusal = _cross_origin(scope)
+    if refusal is not None:
+        raise refusal
 
 
 def _wants_page(scope: Scope) -> bool:
