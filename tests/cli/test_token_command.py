@@ -48,8 +48,10 @@ def test_create_prints_the_secret_alone_on_stdout_and_how_to_use_it_on_stderr(
     assert verify(store_path, secret) == ("team-a", Role.WRITER)
     assert "writer in project team-a" in err
     assert "shown only this once" in err
-    assert f"export MLINEAGE_TOKEN={secret}" in err
-    assert f"Authorization: Bearer {secret}" in err
+    # The usage notes name the variable: the secret is printed once, alone on stdout.
+    assert secret not in err
+    assert "Authorization: Bearer $MLINEAGE_TOKEN" in err
+    assert 'credentials=os.environ["MLINEAGE_TOKEN"]' in err
 
 
 def test_list_shows_tokens_but_never_secrets(
@@ -158,4 +160,5 @@ def test_the_secret_can_be_captured_by_a_shell(store_path: Path) -> None:
     )  # fmt: skip
     secret = result.stdout.strip()
     assert verify(store_path, secret) == ("team-a", Role.READER)
-    assert secret in result.stderr  # the usage notes, on stderr
+    assert "MLINEAGE_TOKEN" in result.stderr  # the usage notes, on stderr
+    assert secret not in result.stderr  # which do not repeat the secret

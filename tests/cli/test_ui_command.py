@@ -40,6 +40,26 @@ def test_ui_serves_the_store_on_loopback_and_prints_the_url(
         process.wait(timeout=30)
 
 
+def test_ui_prints_the_store_url_without_its_password(postgres_url: str) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:pw-s3cret@", 1)
+    assert with_password != postgres_url  # the test server trusts any password
+    process = subprocess.Popen(
+        [*COMMAND, "--store", with_password, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("mlineage UI: "), line
+        assert "pw-s3cret" not in line
+        assert "postgres:***@127.0.0.1" in line
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
 def test_ui_refuses_a_server_url_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     from mlineage.cli import main
 

@@ -80,6 +80,12 @@ def test_the_token_comes_from_credentials_or_the_environment(
     assert settings.token() == "google-style"
 
 
+def test_the_settings_repr_never_shows_the_token() -> None:
+    mlineage.init(credentials="mlt_secret-value")
+    assert "mlt_secret-value" not in repr(settings)
+    assert "mlt_secret-value" not in str(settings)
+
+
 def test_the_walkthrough_runs_against_a_server_and_reads_back_locally(
     walkthrough: dict[str, Any], local: SqlStore, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import default_store_url
+from mlineage.store import default_store_url, display_url
 from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore
 
 __all__ = ["register", "token_app"]
@@ -45,7 +45,7 @@ def _open(store: str | None) -> TokenStore:
         raise InvalidArgumentError(
             "store",
             f"tokens are kept in the server's database; give its URL (a SQLite path or "
-            f"postgresql://...), not the server's address {url!r}",
+            f"postgresql://...), not the server's address {display_url(url)!r}",
         )
     return TokenStore.open(url)
 
@@ -101,10 +101,10 @@ def create(
     )
     _stdout().print(secret)
     notes.print(
-        "Use it with:\n"
-        f"  export MLINEAGE_TOKEN={secret}   (the mlineage SDK and CLI)\n"
-        f'  mlineage.init(api_endpoint=..., credentials="{secret}")\n'
-        f'  curl -H "Authorization: Bearer {secret}" http://HOST:8080/v1/projects/'
+        "Use it with (having set MLINEAGE_TOKEN to the secret, which is not repeated here):\n"
+        "  export MLINEAGE_TOKEN=...   (the mlineage SDK and CLI read it)\n"
+        '  mlineage.init(api_endpoint=..., credentials=os.environ["MLINEAGE_TOKEN"])\n'
+        '  curl -H "Authorization: Bearer $MLINEAGE_TOKEN" http://HOST:8080/v1/projects/'
         f"{escape(info.project)}/locations/us-central1/metadataStores/default/artifacts\n"
         "or paste it into the web UI's login page."
     )

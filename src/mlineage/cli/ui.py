@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError
-from mlineage.store import default_store_url
+from mlineage.store import default_store_url, display_url
 
 __all__ = ["register", "ui"]
 
@@ -41,7 +41,7 @@ def ui(
     if url.startswith(("http://", "https://")):
         raise InvalidArgumentError(
             "--store",
-            f"{url} is a server: it serves its own UI at that address; "
+            f"{display_url(url)} is a server: it serves its own UI at that address; "
             "`mlineage ui` serves a database (a SQLite file or postgresql://...)",
         )
     try:
@@ -59,7 +59,8 @@ def ui(
     opened = SqlStore(url, auto_upgrade=False)
     app = create_app(opened, ServerSettings(store_url=url))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    typer.echo(f"mlineage UI: http://127.0.0.1:{listener.getsockname()[1]}/  (store: {url})")
+    address = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    typer.echo(f"mlineage UI: {address}  (store: {display_url(url)})")
     typer.echo("Press Ctrl+C to stop.")
     sys.stdout.flush()
     try:

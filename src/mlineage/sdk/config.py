@@ -26,7 +26,7 @@ class Settings:
     location: str | None = None
     experiment: str | None = None
     store_url: str | None = None
-    credentials: Any = None
+    credentials: Any = field(default=None, repr=False)
     current_run: ExperimentRun | None = None
     _stores: dict[str, MetadataStore] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
