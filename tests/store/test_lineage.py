@@ -283,3 +283,35 @@ def test_data_read_after_an_overwrite_comes_from_the_overwrite(
     clean_1 = store.list(parent, Artifact, filter='display_name = "clean-1"').items[0]
     down = store.query_artifact_lineage_subgraph(clean_1.name, direction="downstream")
     assert _names(down)[1] == {"train-1"}
+
+
+def test_data_linked_by_uri_at_different_depths(store: MetadataStore, parent: StoreName) -> None:
+    """Reads of earlier writes 2 and 4 hops from the model: both links are followed, each
+    at its own depth (one round of the walk starts from both)."""
+    _run(store, parent, "make-a", [], [Artifact(display_name="a-written", uri="gs://b/a")])
+    _run(store, parent, "make-d", [], [Artifact(display_name="d-written", uri="gs://b/d")])
+    features = _run(
+        store,
+        parent,
+        "features",
+        [Artifact(display_name="d-read", uri="gs://b/d")],
+        [Artifact(display_name="c")],
+    )
+    (a_read,) = store.create_many(parent, [Artifact(display_name="a-read", uri="gs://b/a")])
+    _, (model,) = store.record_execution(
+        parent,
+        Execution(display_name="train"),
+        inputs=[a_read.name, features["c"].name],
+        outputs=[Artifact(display_name="model")],
+    )
+    up = store.query_artifact_lineage_subgraph(model.name, direction="upstream")
+    assert _names(up) == (
+        {"model", "a-read", "c", "a-written", "d-read", "d-written"},
+        {"train", "features", "make-a", "make-d"},
+    )
+    # the links cost no hop: a-written is 2 hops away, its maker 3; d-written 4, its maker 5
+    near = store.query_artifact_lineage_subgraph(model.name, max_hops=4, direction="upstream")
+    assert _names(near) == (
+        {"model", "a-read", "c", "a-written", "d-read", "d-written"},
+        {"train", "features", "make-a"},
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,34 +45,116 @@ def null_to_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _common(row: Mapping[Any, Any], store: StoreName, kind: str) -> dict[str, Any]:
-    return {
-        "name": f"{store}/{kind}/{row['resource_id']}",
-        "display_name": row["display_name"],
-        "schema_title": row["schema_title"],
-        "schema_version": row["schema_version"],
-        "metadata": row["metadata"],
-        "description": row["description"],
-        "labels": row["labels"],
-        "etag": str(row["etag"]),
-        "create_time": from_micros(row["create_time"]),
-        "update_time": from_micros(row["update_time"]),
-    }
+def json_value(value: Any) -> Any:
+    """A JSON column's value as read: text from SQLite's driver, already decoded by
+    PostgreSQL's or by SQLAlchemy."""
+    if type(value) is str:
+        return {} if value == "{}" else json.loads(value)
+    return value
 
 
-def artifact_from_row(row: Mapping[Any, Any], store: StoreName) -> Artifact:
-    return Artifact(
-        **_common(row, store, "artifacts"),
-        uri=row["uri"],
-        state=ArtifactState[row["state"]],
-        fingerprint=row["fingerprint"],
-    )
+COMMON_COLUMNS = (
+    "id",
+    "resource_id",
+    "display_name",
+    "schema_title",
+    "schema_version",
+    "description",
+    "metadata",
+    "labels",
+    "etag",
+    "create_time",
+    "update_time",
+)
+OWN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "artifacts": ("uri", "state", "fingerprint"),
+    "executions": ("state",),
+    "contexts": (),
+}
+"""A node row is read as `COMMON_COLUMNS + OWN_COLUMNS[kind]`, in this order."""
+
+_ARTIFACT_STATES = ArtifactState.__members__
+_EXECUTION_STATES = ExecutionState.__members__
 
 
-def execution_from_row(row: Mapping[Any, Any], store: StoreName) -> Execution:
-    return Execution(**_common(row, store, "executions"), state=ExecutionState[row["state"]])
+def artifacts_from_rows(
+    rows: Iterable[Sequence[Any]], store: StoreName
+) -> list[tuple[int, Artifact]]:
+    """(id, artifact) of each row of `COMMON_COLUMNS + OWN_COLUMNS["artifacts"]`."""
+    prefix = f"{store}/artifacts/"
+    made = []
+    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, uri, st, fp in rows:
+        created = _EPOCH + timedelta(microseconds=ct)
+        artifact = Artifact(
+            name=prefix + rid,
+            display_name=display,
+            schema_title=title,
+            schema_version=version,
+            metadata=json_value(meta),
+            description=text,
+            labels=json_value(labels),
+            etag=str(etag),
+            create_time=created,
+            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
+            uri=uri,
+            state=_ARTIFACT_STATES[st],
+            fingerprint=fp,
+        )
+        made.append((pk, artifact))
+    return made
+
+
+def executions_from_rows(
+    rows: Iterable[Sequence[Any]], store: StoreName
+) -> list[tuple[int, Execution]]:
+    """(id, execution) of each row of `COMMON_COLUMNS + OWN_COLUMNS["executions"]`."""
+    prefix = f"{store}/executions/"
+    made = []
+    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, st in rows:
+        created = _EPOCH + timedelta(microseconds=ct)
+        execution = Execution(
+            name=prefix + rid,
+            display_name=display,
+            schema_title=title,
+            schema_version=version,
+            metadata=json_value(meta),
+            description=text,
+            labels=json_value(labels),
+            etag=str(etag),
+            create_time=created,
+            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
+            state=_EXECUTION_STATES[st],
+        )
+        made.append((pk, execution))
+    return made
+
+
+def contexts_from_rows(
+    rows: Iterable[Sequence[Any]], store: StoreName
+) -> list[tuple[int, Context]]:
+    """(id, context) of each row of `COMMON_COLUMNS`; without parents
+    (`nodes.with_parents` fills them)."""
+    prefix = f"{store}/contexts/"
+    made = []
+    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut in rows:
+        created = _EPOCH + timedelta(microseconds=ct)
+        context = Context(
+            name=prefix + rid,
+            display_name=display,
+            schema_title=title,
+            schema_version=version,
+            metadata=json_value(meta),
+            description=text,
+            labels=json_value(labels),
+            etag=str(etag),
+            create_time=created,
+            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
+        )
+        made.append((pk, context))
+    return made
 
 
 def context_from_row(row: Mapping[Any, Any], store: StoreName) -> Context:
-    """A context without its parents (`nodes.with_parents` fills them)."""
-    return Context(**_common(row, store, "contexts"))
+    """A context from a mapping of its columns, without its parents."""
+    values = tuple(row[column] for column in COMMON_COLUMNS)
+    return contexts_from_rows([values], store)[0][1]

@@ -82,6 +82,14 @@ def _postgres_json_dumps(value: Any) -> str:
     return text
 
 
+def json_text(dialect: str, text: str) -> str:
+    """Compact JSON `text` (as `json.dumps(..., separators=(",", ":"))` writes it) as the
+    engine's own serializer would have written it, for statements run through the driver."""
+    if dialect == "postgresql" and "e+" in text:
+        return _postgres_json_dumps(json.loads(text))
+    return text
+
+
 # --- engines ---
 
 

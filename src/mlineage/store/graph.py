@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import dialects, schema
+from mlineage.store import dialects, driver, schema
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 
 
@@ -23,7 +23,7 @@ def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str
     """Insert link rows; one already present (even just added by a concurrent writer) is
     kept as it is: adding twice is a no-op."""
     if rows:
-        connection.execute(_insert_or_keep(connection.dialect.name, table), rows)
+        driver.execute_many(connection, _insert_or_keep(connection.dialect.name, table), rows)
 
 
 def link_members(

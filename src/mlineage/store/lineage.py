@@ -10,6 +10,7 @@ same URI are the same data: see `store.walk` for the walk and that rule.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, dialects, filters, graph, nodes, schema, walk
+from mlineage.store import codec, dialects, driver, filters, graph, nodes, schema, walk
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import (
     Artifact,
@@ -71,8 +72,8 @@ def _insert_events(
     if not new_execution:
         existing = {
             (artifact_pk, kind)
-            for artifact_pk, kind in connection.execute(
-                _EXISTING_EVENTS, {"execution_id": execution_pk}
+            for artifact_pk, kind in driver.execute(
+                connection, _EXISTING_EVENTS, {"execution_id": execution_pk}
             )
         }
     now = codec.now_micros()
@@ -88,11 +89,15 @@ def _insert_events(
                 "artifact_id": artifact_pk,
                 "type": event.type.name,
                 "event_time": codec.to_micros(event.event_time) if event.event_time else now,
-                "labels": dict(event.labels),
+                "labels": _labels_text(event.labels),
             }
         )
     if rows:  # a concurrent writer may have recorded the same event: it is kept
-        connection.execute(_events_insert(connection.dialect.name), rows)
+        driver.execute_many(connection, _events_insert(connection.dialect.name), rows)
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    return json.dumps(dict(labels), separators=(",", ":")) if labels else "{}"
 
 
 def add_events(
@@ -200,6 +205,35 @@ def finish_execution(
     return nodes.update(connection, stores, nodes.SPECS[Execution], execution), made
 
 
+_EVENT_TYPES = EventType.__members__
+
+
+@functools.cache
+def _events_of_artifacts() -> sa.Select[Any]:
+    events = schema.events
+    return sa.select(
+        events.c.id,
+        events.c.execution_id,
+        events.c.artifact_id,
+        events.c.type,
+        events.c.event_time,
+        events.c.labels,
+    ).where(events.c.artifact_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def _load(
+    connection: Connection, spec: nodes.Spec[Any], ids: Iterable[int], store: StoreName
+) -> list[tuple[int, Any]]:
+    """(id, node) of the nodes `ids`, in id order (in chunks: a graph may hold more ids
+    than one statement may bind)."""
+    loaded: list[tuple[int, Any]] = []
+    for chunk in walk.chunks(sorted(set(ids))):
+        rows = driver.execute(connection, spec.by_ids, {"ids": chunk}).all()
+        loaded += spec.from_rows(rows, store)
+    loaded.sort(key=lambda item: item[0])
+    return loaded
+
+
 def _graph(
     connection: Connection,
     store: StoreName,
@@ -207,53 +241,51 @@ def _graph(
     execution_ids: Iterable[int],
     artifact_filter: sa.ColumnElement[bool] | None = None,
 ) -> LineageGraph:
-    """Load the given nodes and every event between them (in chunks: a graph may hold
-    more ids than one statement may bind)."""
-    artifacts_t, executions_t, events_t = schema.artifacts, schema.executions, schema.events
-    artifact_rows: list[Any] = []
-    for chunk in walk.chunks(sorted(set(artifact_ids))):
-        statement = sa.select(artifacts_t).where(artifacts_t.c.id.in_(chunk))
-        if artifact_filter is not None:
-            statement = statement.where(artifact_filter)
-        artifact_rows += connection.execute(statement).mappings().all()
-    execution_rows: list[Any] = []
-    for chunk in walk.chunks(sorted(set(execution_ids))):
-        execution_rows += (
-            connection.execute(sa.select(executions_t).where(executions_t.c.id.in_(chunk)))
-            .mappings()
-            .all()
-        )
-    artifacts = {row["id"]: codec.artifact_from_row(row, store) for row in artifact_rows}
-    executions = {row["id"]: codec.execution_from_row(row, store) for row in execution_rows}
-    events: list[tuple[int, Event]] = []
-    for chunk in walk.chunks(sorted(artifacts)):
+    """Load the given nodes and every event between them."""
+    artifact_spec = nodes.SPECS[Artifact]
+    if artifact_filter is None:
+        found_artifacts = _load(connection, artifact_spec, artifact_ids, store)
+    else:  # a filter compiles per call: the plain statement path
+        table = schema.artifacts
+        found_artifacts = []
+        for chunk in walk.chunks(sorted(set(artifact_ids))):
+            statement = sa.select(*artifact_spec.columns).where(
+                table.c.id.in_(chunk), artifact_filter
+            )
+            found_artifacts += artifact_spec.from_rows(connection.execute(statement).all(), store)
+        found_artifacts.sort(key=lambda item: item[0])
+    found_executions = _load(connection, nodes.SPECS[Execution], execution_ids, store)
+    artifact_names = {pk: artifact.name for pk, artifact in found_artifacts}
+    execution_names = {pk: execution.name for pk, execution in found_executions}
+    found_events: list[tuple[int, Event]] = []
+    for chunk in walk.chunks(sorted(artifact_names)):
         # By artifact only: with both IN lists SQLite probes the (execution, artifact) index
         # once per pair, which costs far more than dropping the other events here.
-        statement = sa.select(events_t).where(events_t.c.artifact_id.in_(chunk))
-        for row in connection.execute(statement).mappings():
-            execution = executions.get(row["execution_id"])
-            if execution is not None:
+        rows = driver.execute(connection, _events_of_artifacts(), {"ids": chunk}).all()
+        for pk, execution_pk, artifact_pk, kind, event_time, labels in rows:
+            execution_name = execution_names.get(execution_pk)
+            if execution_name is not None:
                 event = Event(
-                    artifact=artifacts[row["artifact_id"]].name,
-                    execution=execution.name,
-                    type=EventType[row["type"]],
-                    event_time=codec.from_micros(row["event_time"]),
-                    labels=row["labels"],
+                    artifact=artifact_names[artifact_pk],
+                    execution=execution_name,
+                    type=_EVENT_TYPES[kind],
+                    event_time=codec.from_micros(event_time),
+                    labels=codec.json_value(labels),
                 )
-                events.append((row["id"], event))
+                found_events.append((pk, event))
+    found_events.sort(key=lambda item: item[0])
     return LineageGraph(
-        artifacts=[artifacts[pk] for pk in sorted(artifacts)],
-        executions=[executions[pk] for pk in sorted(executions)],
-        events=[event for _, event in sorted(events, key=lambda item: item[0])],
+        artifacts=[artifact for _, artifact in found_artifacts],
+        executions=[execution for _, execution in found_executions],
+        events=[event for _, event in found_events],
     )
 
 
 def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:
     ref = resolve(connection, stores, execution, "executions")
-    events_t = schema.events
-    artifact_ids = connection.execute(
-        sa.select(events_t.c.artifact_id).where(events_t.c.execution_id == ref.id)
-    ).scalars()
+    artifact_ids = [
+        pk for pk, _ in driver.execute(connection, _EXISTING_EVENTS, {"execution_id": ref.id})
+    ]
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 
 

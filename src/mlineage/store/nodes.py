@@ -7,9 +7,10 @@ serves them, parameterised by a `Spec`.
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -23,7 +24,7 @@ from mlineage.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
 )
-from mlineage.store import codec, dialects, filters, pagination, schema, schemas, scope
+from mlineage.store import codec, dialects, driver, filters, pagination, schema, schemas, scope
 from mlineage.store.base import Node
 from mlineage.store.scope import NodeRef, StoreIds, resolve
 from mlineage.types import (
@@ -42,9 +43,11 @@ from mlineage.validation import (
     MAX_DESCRIPTION_LENGTH,
     MAX_DISPLAY_NAME_LENGTH,
     check_labels,
-    check_metadata,
     check_text,
+    encode_metadata,
 )
+
+_JSON = ("metadata", "labels")
 
 
 @dataclass(frozen=True)
@@ -52,9 +55,31 @@ class Spec(Generic[Node]):
     kind: ResourceKind
     cls: type[Node]
     table: sa.Table
-    from_row: Callable[[Mapping[Any, Any], StoreName], Node]
+    from_rows: Callable[[Iterable[Sequence[Any]], StoreName], list[tuple[int, Node]]]
+    """(id, node) of rows of `columns`."""
     own_values: Callable[[Node], dict[str, Any]]
     """The columns only this kind has (uri, state, ...), validated."""
+
+    @functools.cached_property
+    def names(self) -> tuple[str, ...]:
+        return codec.COMMON_COLUMNS + codec.OWN_COLUMNS[self.kind]
+
+    @functools.cached_property
+    def columns(self) -> list[sa.ColumnElement[Any]]:
+        """The columns a node is read from, in `names` order; JSON as the driver reads it
+        (`codec.json_value` decodes it once, without SQLAlchemy's per-value processing)."""
+        table = self.table
+        return [
+            sa.type_coerce(table.c[name], sa.Text()) if name in _JSON else table.c[name]
+            for name in self.names
+        ]
+
+    @functools.cached_property
+    def by_ids(self) -> sa.Select[Any]:
+        """The nodes of the ids `:ids`."""
+        return sa.select(*self.columns).where(
+            self.table.c.id.in_(sa.bindparam("ids", expanding=True))
+        )
 
 
 def _state(value: Any, enum: type[ArtifactState] | type[ExecutionState]) -> str:
@@ -79,12 +104,16 @@ def _execution_values(execution: Execution) -> dict[str, Any]:
 
 SPECS: dict[type[Any], Spec[Any]] = {
     Artifact: Spec(
-        "artifacts", Artifact, schema.artifacts, codec.artifact_from_row, _artifact_values
+        "artifacts", Artifact, schema.artifacts, codec.artifacts_from_rows, _artifact_values
     ),
     Execution: Spec(
-        "executions", Execution, schema.executions, codec.execution_from_row, _execution_values
+        "executions",
+        Execution,
+        schema.executions,
+        codec.executions_from_rows,
+        _execution_values,
     ),
-    Context: Spec("contexts", Context, schema.contexts, codec.context_from_row, lambda _: {}),
+    Context: Spec("contexts", Context, schema.contexts, codec.contexts_from_rows, lambda _: {}),
 }
 
 
@@ -97,8 +126,17 @@ def spec_of(kind: type[Node]) -> Spec[Node]:
         ) from None
 
 
-def _values(spec: Spec[Node], resource: Node) -> dict[str, Any]:
-    """The validated, kind-independent column values of `resource`."""
+@dataclass(slots=True)
+class _Values:
+    """A resource's validated column values, metadata and labels as JSON text (what the
+    driver binds), and its metadata and labels as fresh plain dicts (what it reads as)."""
+
+    columns: dict[str, Any]
+    metadata: dict[str, Any]
+    labels: dict[str, str]
+
+
+def _values(spec: Spec[Node], resource: Node) -> _Values:
     if not isinstance(resource, spec.cls):
         raise InvalidArgumentError(
             "resource", f"expected {spec.cls.__name__}, got {type(resource).__name__}"
@@ -108,15 +146,19 @@ def _values(spec: Spec[Node], resource: Node) -> dict[str, Any]:
         raise InvalidArgumentError(
             "schema_title", "must be a non-empty string of at most 128 chars"
         )
-    return {
+    metadata_text = encode_metadata(resource.metadata)
+    labels = check_labels(resource.labels)
+    labels_text = json.dumps(labels, separators=(",", ":")) if labels else "{}"
+    columns = {
         "display_name": check_text(resource.display_name, "display_name", MAX_DISPLAY_NAME_LENGTH),
         "schema_title": title,
         "schema_version": check_text(resource.schema_version, "schema_version", 64),
         "description": check_text(resource.description, "description", MAX_DESCRIPTION_LENGTH),
-        "metadata": check_metadata(resource.metadata),
-        "labels": check_labels(resource.labels),
+        "metadata": metadata_text,
+        "labels": labels_text,
         **spec.own_values(resource),
     }
+    return _Values(columns, codec.json_value(metadata_text), labels)
 
 
 def insert(
@@ -137,6 +179,11 @@ def insert(
 
 
 @functools.cache
+def _insert(table: sa.Table) -> Any:
+    return table.insert()
+
+
+@functools.cache
 def _insert_returning_id(table: sa.Table) -> Any:
     return table.insert().returning(table.c.id)
 
@@ -152,13 +199,30 @@ def insert_with_ids(
     ids: bool = True,
 ) -> list[tuple[int, Node]]:
     """`insert`, also returning each new row's id (0 when `ids` is False)."""
-    rows = _rows(connection, store_pk, spec, resources, resource_ids)
+    rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids)
     try:
         with dialects.savepoint(connection):
             pks = _insert_rows(connection, store_pk, spec, rows, ids=ids)
     except sa.exc.IntegrityError as exc:
         raise _already_exists(connection, spec, store, store_pk, rows, exc) from None
-    return [(pk, spec.from_row(row, store)) for pk, row in zip(pks, rows, strict=True)]
+    own = codec.OWN_COLUMNS[spec.kind]
+    read: list[tuple[Any, ...]] = []  # as the rows read back: COMMON_COLUMNS + own columns
+    for pk, row, values in zip(pks, rows, decoded, strict=True):
+        common = (
+            pk,
+            row["resource_id"],
+            row["display_name"],
+            row["schema_title"],
+            row["schema_version"],
+            row["description"],
+            values.metadata,
+            values.labels,
+            1,
+            row["create_time"],
+            row["update_time"],
+        )
+        read.append(common + tuple([row[name] for name in own]))
+    return spec.from_rows(read, store)
 
 
 def _insert_rows(
@@ -171,13 +235,15 @@ def _insert_rows(
 ) -> list[int]:
     """Insert `rows`; their new ids when `ids`, else zeros."""
     if ids and len(rows) == 1:
-        return [connection.execute(_insert_returning_id(spec.table), rows[0]).scalar_one()]
+        statement = _insert_returning_id(spec.table)
+        return [driver.execute(connection, statement, rows[0]).scalar_one()]
     # executemany: SQLite would run INSERT ... RETURNING row by row.
-    connection.execute(spec.table.insert(), rows)
+    driver.execute_many(connection, _insert(spec.table), rows)
     if not ids:
         return [0] * len(rows)
     found: dict[str, int] = dict(
-        connection.execute(
+        driver.execute(
+            connection,
             scope.nodes_lookup(spec.kind),
             {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
         ).all()
@@ -214,40 +280,46 @@ def _rows(
     spec: Spec[Node],
     resources: Sequence[Node],
     resource_ids: Sequence[str | None],
-) -> list[dict[str, Any]]:
-    """The validated column values of new rows."""
+) -> tuple[list[dict[str, Any]], list[_Values]]:
+    """The validated column values of new rows, as the driver binds them, and each one's
+    metadata and labels as plain dicts."""
     now = codec.now_micros()
-    rows = []
+    dialect = connection.dialect.name
+    field_name = f"{spec.kind[:-1]}_id"
+    rows, decoded = [], []
     for resource, given in zip(resources, resource_ids, strict=True):
-        resource_id = (
-            validate_resource_id(given, f"{spec.kind[:-1]}_id") if given else str(uuid.uuid4())
-        )
-        rows.append(
-            {
-                **_values(spec, resource),
-                "store_id": store_pk,
-                "resource_id": resource_id,
-                "etag": 1,
-                "create_time": now,
-                "update_time": now,
-            }
-        )
+        values = _values(spec, resource)
+        row = values.columns
+        row["metadata"] = dialects.json_text(dialect, row["metadata"])
+        row["labels"] = dialects.json_text(dialect, row["labels"])
+        row["store_id"] = store_pk
+        row["resource_id"] = validate_resource_id(given, field_name) if given else str(uuid.uuid4())
+        row["etag"] = 1
+        row["create_time"] = row["update_time"] = now
+        rows.append(row)
+        decoded.append(values)
     schemas.validate_metadata(
         connection,
         store_pk,
-        [(r["schema_title"], r["schema_version"], r["metadata"]) for r in rows],
+        [
+            (row["schema_title"], row["schema_version"], values.metadata)
+            for row, values in zip(rows, decoded, strict=True)
+        ],
     )
     if len({r["resource_id"] for r in rows}) != len(rows):
         raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
-    return rows
+    return rows, decoded
+
+
+@functools.cache
+def _by_id(spec: Spec[Any]) -> sa.Select[Any]:
+    return sa.select(*spec.columns).where(spec.table.c.id == sa.bindparam("id"))
 
 
 def fetch(connection: Connection, stores: StoreIds, name: str, spec: Spec[Node]) -> Node:
     ref = resolve(connection, stores, name, spec.kind)
-    row = (
-        connection.execute(sa.select(spec.table).where(spec.table.c.id == ref.id)).mappings().one()
-    )
-    return with_parents(connection, spec, [(ref.id, spec.from_row(row, ref.name.parent))])[0]
+    rows = driver.execute(connection, _by_id(spec), {"id": ref.id}).all()
+    return with_parents(connection, spec, spec.from_rows(rows, ref.name.parent))[0]
 
 
 def with_parents(
@@ -312,7 +384,7 @@ def list_page(
     limit = pagination.check_page_size(page_size)
     fingerprint = pagination.query_fingerprint(spec.kind, filter, order_by)
 
-    statement = sa.select(table).where(table.c.store_id == store_pk)
+    statement = sa.select(*spec.columns).where(table.c.store_id == store_pk)
     if where is not None:
         statement = statement.where(where)
     if page_token:
@@ -323,14 +395,16 @@ def list_page(
     )
     if limit is not None:
         statement = statement.limit(limit + 1)
-    rows = connection.execute(statement).mappings().all()
+    rows = connection.execute(statement).all()
     more = limit is not None and len(rows) > limit
     rows = rows[:limit] if more else rows
-    items = with_parents(connection, spec, [(row["id"], spec.from_row(row, store)) for row in rows])
+    items = with_parents(connection, spec, spec.from_rows(rows, store))
     token = ""
     if more:
         last = rows[-1]
-        token = pagination.encode_token([last[k.column] for k in keys], fingerprint)
+        token = pagination.encode_token(
+            [last[spec.names.index(k.column.name)] for k in keys], fingerprint
+        )
     return Page(items, token)
 
 
@@ -341,7 +415,8 @@ def update(connection: Connection, stores: StoreIds, spec: Spec[Node], resource:
         sa.select(table.c.etag, table.c.schema_title).where(table.c.id == ref.id)
     ).one()
     _check_etag(resource.etag, current, spec, ref)
-    values = _values(spec, resource)
+    checked = _values(spec, resource)
+    values = {**checked.columns, "metadata": checked.metadata, "labels": checked.labels}
     del values["schema_title"]  # a resource's type never changes: the stored one holds
     schemas.validate_metadata(
         connection, ref.store_pk, [(title, values["schema_version"], values["metadata"])]

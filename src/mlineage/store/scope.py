@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import NotFoundError
-from mlineage.store import schema
+from mlineage.store import driver, schema
 from mlineage.store.engine import UNCOMMITTED_STORES
 from mlineage.types import ResourceKind, ResourceName, StoreName
 
@@ -117,8 +117,8 @@ def resolve(connection: Connection, stores: StoreIds, name: str, kind: ResourceK
     store_pk = stores.find(connection, parsed.parent)
     if store_pk is None:
         raise not_found(parsed, kind)
-    pk = connection.execute(
-        _node_lookup(kind), {"store_pk": store_pk, "resource_id": parsed.resource_id}
+    pk = driver.execute(
+        connection, _node_lookup(kind), {"store_pk": store_pk, "resource_id": parsed.resource_id}
     ).scalar()
     if pk is None:
         raise not_found(parsed, kind)
@@ -126,8 +126,8 @@ def resolve(connection: Connection, stores: StoreIds, name: str, kind: ResourceK
 
 
 def _lookup_one(connection: Connection, kind: str, store_pk: int, name: ResourceName) -> int:
-    pk = connection.execute(
-        _node_lookup(kind), {"store_pk": store_pk, "resource_id": name.resource_id}
+    pk = driver.execute(
+        connection, _node_lookup(kind), {"store_pk": store_pk, "resource_id": name.resource_id}
     ).scalar()
     if pk is None:
         raise not_found(name, kind)  # type: ignore[arg-type]
@@ -145,10 +145,11 @@ def resolve_many(
     for p in parsed:
         if stores.find(connection, p.parent) != store_pk:
             raise not_found(p, kind)
-    if len(parsed) <= 4:  # a few prebuilt lookups beat one expanding IN (~100 us to render)
-        return [_lookup_one(connection, kind, store_pk, p) for p in parsed]
+    if len(parsed) == 1:
+        return [_lookup_one(connection, kind, store_pk, parsed[0])]
     found: dict[str, int] = dict(
-        connection.execute(
+        driver.execute(
+            connection,
             nodes_lookup(kind),
             {"store_pk": store_pk, "resource_ids": sorted({p.resource_id for p in parsed})},
         ).all()

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mlineage.store import schema
+from mlineage.store import driver, schema
 
 Way = Literal["upstream", "downstream"]
 CHUNK = 4000
@@ -84,24 +84,28 @@ def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[i
     statement = _same_data_statement(way)
     pairs: list[tuple[int, int]] = []
     for chunk in chunks(ids):
-        pairs += [(a, b) for a, b in connection.execute(statement, {"ids": chunk})]
+        pairs += [(a, b) for a, b in driver.execute(connection, statement, {"ids": chunk}).all()]
     return pairs
 
 
 @functools.cache
 def _round_statement(way: Way, depths: int) -> sa.Select[Any]:
-    """One round's recursive query, from `depths` groups of seeds (`:ids_<n>` at depth
-    `:depth_<n>`), bounded by `:max_hops` (so it ends on cycles too). Built once per shape."""
+    """One round's recursive query, from `depths` groups of seeds (`:seed_ids_<n>` at depth
+    `:seed_depth_<n>`), bounded by `:max_hops` (so it ends on cycles too). Built once per shape."""
     events, artifacts = schema.events, schema.artifacts
     toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
     first, second = events.alias("first_hop"), events.alias("second_hop")
     seeds = [
         sa.select(
-            artifacts.c.id, sa.bindparam(f"depth_{n}", type_=sa.Integer).label("depth")
-        ).where(artifacts.c.id.in_(sa.bindparam(f"ids_{n}", expanding=True)))
+            artifacts.c.id, sa.bindparam(f"seed_depth_{n}", type_=sa.Integer).label("depth")
+        ).where(artifacts.c.id.in_(sa.bindparam(f"seed_ids_{n}", expanding=True)))
         for n in range(depths)
     ]
-    base = seeds[0] if depths == 1 else sa.union_all(*seeds)
+    if depths == 1:
+        base = seeds[0]
+    else:  # a recursive CTE's first part must be one SELECT
+        grouped = sa.union_all(*seeds).subquery("seeds")
+        base = sa.select(grouped.c.id, grouped.c.depth)
     walk = base.cte("walk", recursive=True)
     step = (
         sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
@@ -128,9 +132,9 @@ def _events_round(
             by_depth.setdefault(seeds[pk], []).append(pk)
         params: dict[str, Any] = {"max_hops": max_hops}
         for n, (depth, ids) in enumerate(sorted(by_depth.items())):
-            params[f"ids_{n}"], params[f"depth_{n}"] = ids, depth
+            params[f"seed_ids_{n}"], params[f"seed_depth_{n}"] = ids, depth
         statement = _round_statement(way, len(by_depth))
-        for pk, depth in connection.execute(statement, params):
+        for pk, depth in driver.execute(connection, statement, params).all():
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
 
@@ -180,20 +184,24 @@ def _rounds(
     return artifacts
 
 
+@functools.cache
+def _executions_statement(way: Way) -> sa.Select[Any]:
+    events = schema.events
+    toward = "OUTPUT" if way == "upstream" else "INPUT"
+    return sa.select(events.c.execution_id, events.c.artifact_id).where(
+        events.c.artifact_id.in_(sa.bindparam("ids", expanding=True)), events.c.type == toward
+    )
+
+
 def _executions(
     connection: Connection, artifacts: dict[int, int], max_hops: int | None, way: Way
 ) -> dict[int, int]:
     """The executions one hop beyond the walked artifacts, in the walk's direction."""
-    events = schema.events
-    toward = "OUTPUT" if way == "upstream" else "INPUT"
+    statement = _executions_statement(way)
     near = [pk for pk, depth in artifacts.items() if max_hops is None or depth + 1 <= max_hops]
     executions: dict[int, int] = {}
     for chunk in chunks(sorted(near)):
-        rows = connection.execute(
-            sa.select(events.c.execution_id, events.c.artifact_id).where(
-                events.c.artifact_id.in_(chunk), events.c.type == toward
-            )
-        )
+        rows = driver.execute(connection, statement, {"ids": chunk}).all()
         for execution_id, artifact_id in rows:
             depth = artifacts[artifact_id] + 1
             executions[execution_id] = min(depth, executions.get(execution_id, depth))

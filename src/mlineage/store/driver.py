@@ -1,0 +1,170 @@
+"""Statements compiled once per dialect and run through the driver.
+
+`connection.execute(statement)` costs about 100 us per call beyond the database's own work
+(cache key, parameter processing, result set-up, and a fresh rendering of every `IN` list).
+The hot paths (inserting rows, recording an execution, resolving names, walking and loading
+lineage) run a fixed set of statements many times, so each is compiled here once per
+dialect and run with `exec_driver_sql`, which keeps SQLAlchemy's events, error wrapping and
+connection invalidation.
+
+Values go to the driver as given: a JSON column takes JSON text (`dialects.json_text`), and
+rows come back as the driver gives them (JSON as text on SQLite and decoded on PostgreSQL:
+`codec.json_value` reads both). The statement's own literals (`type = 'OUTPUT'`, a `LIMIT`)
+are bound for the caller. An expanding `IN` parameter takes a non-empty list, padded to a
+power of two by repeating its last value (which changes nothing in an `IN`), so a statement
+has a handful of renderings instead of one per list length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+
+_POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+?)(~~[^\]]*~~)?\]")
+
+
+@dataclass(slots=True)
+class _Compiled:
+    sql: str
+    names: list[str] | None
+    """Parameter names in placeholder order (positional paramstyles); None when named."""
+    defaults: dict[str, Any]
+    """Values of the statement's own literals, processed for the driver."""
+    expanding: frozenset[str]
+    renderings: dict[tuple[int, ...], tuple[str, list[str] | None]] = field(default_factory=dict)
+    """(sql, names) of each combination of padded `IN` list sizes."""
+
+
+_CACHE: dict[tuple[int, str, tuple[str, ...] | None], tuple[Any, _Compiled]] = {}
+
+
+def _compile(
+    dialect: Dialect, statement: sa.ClauseElement, column_keys: tuple[str, ...] | None
+) -> _Compiled:
+    key = (id(statement), dialect.name, column_keys)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached[1]
+    compiled: Any = statement.compile(
+        dialect=dialect, column_keys=list(column_keys) if column_keys else None
+    )
+    defaults: dict[str, Any] = {}
+    expanding: set[str] = set()
+    for bind, name in compiled.bind_names.items():
+        if bind.expanding:
+            expanding.add(name)
+        elif not bind.required:
+            process = bind.type.bind_processor(dialect)
+            value = bind.effective_value
+            defaults[name] = process(value) if process is not None else value
+    missing = getattr(compiled, "insert_prefetch", None) or []
+    if missing:  # SQLAlchemy would compute these defaults per execution; the caller must
+        raise ValueError(f"driver: give a value for {[c.key for c in missing]}")
+    for name, _ in _POSTCOMPILE.findall(compiled.string):
+        if name not in expanding:
+            raise ValueError(f"driver: {name!r} renders at execution time; it is not supported")
+    positions = compiled.positiontup
+    result = _Compiled(
+        compiled.string,
+        list(positions) if positions is not None else None,
+        defaults,
+        frozenset(expanding),
+    )
+    _CACHE[key] = (statement, result)  # the statement is kept: its id stays unique
+    return result
+
+
+def _padded_size(n: int) -> int:
+    size = 1
+    while size < n:
+        size *= 2
+    return size
+
+
+def _render(
+    compiled: _Compiled, dialect: Dialect, sizes: dict[str, int]
+) -> tuple[str, list[str] | None]:
+    """The SQL and placeholder names with each expanding parameter `name` spelled out as
+    `name__0, name__1, ...` (`sizes[name]` of them)."""
+    key = tuple(sizes[name] for name in sorted(sizes))
+    rendered = compiled.renderings.get(key)
+    if rendered is not None:
+        return rendered
+    positional = compiled.names is not None
+
+    def spell(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if positional:
+            placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+            return ", ".join([placeholder] * sizes[name])
+        return ", ".join(f"%({name}__{i})s" for i in range(sizes[name]))
+
+    sql = _POSTCOMPILE.sub(spell, compiled.sql)
+    names: list[str] | None = None
+    if compiled.names is not None:
+        names = []
+        for name in compiled.names:
+            if name in sizes:
+                names += [f"{name}__{i}" for i in range(sizes[name])]
+            else:
+                names.append(name)
+    compiled.renderings[key] = (sql, names)
+    return sql, names
+
+
+def _bind(compiled: _Compiled, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, Any]:
+    """The SQL and the driver's parameters for one row of `values`."""
+    merged = {**compiled.defaults, **values} if compiled.defaults else dict(values)
+    sql, names = compiled.sql, compiled.names
+    if compiled.expanding:
+        sizes: dict[str, int] = {}
+        for name in compiled.expanding:
+            items = list(merged.pop(name))
+            if not items:
+                raise ValueError(f"driver: the IN list {name!r} is empty")
+            size = _padded_size(len(items))
+            sizes[name] = size
+            items += [items[-1]] * (size - len(items))
+            merged.update((f"{name}__{i}", item) for i, item in enumerate(items))
+        sql, names = _render(compiled, dialect, sizes)
+    if names is None:
+        return sql, merged
+    return sql, tuple([merged[name] for name in names])
+
+
+def execute(
+    connection: Connection, statement: sa.ClauseElement, values: Mapping[str, Any] | None = None
+) -> CursorResult[*tuple[Any, ...]]:
+    """Run `statement` once with `values` (bound as given; see the module's docstring). An
+    INSERT sets the columns that `values` has."""
+    values = values or {}
+    keys = tuple(values) if isinstance(statement, sa.Insert) else None
+    compiled = _compile(connection.dialect, statement, keys)
+    sql, parameters = _bind(compiled, connection.dialect, values)
+    return connection.exec_driver_sql(sql, parameters)
+
+
+def execute_many(
+    connection: Connection, statement: sa.ClauseElement, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Run an INSERT (or other statement without `IN` lists) once per row, in one
+    executemany; every row has the keys of the first, which choose the columns."""
+    if not rows:
+        return
+    compiled = _compile(connection.dialect, statement, tuple(rows[0]))
+    if compiled.expanding:
+        raise ValueError("driver.execute_many: a statement with IN lists runs with execute")
+    names, defaults = compiled.names, compiled.defaults
+    parameters: list[Any]
+    if names is None:
+        parameters = [{**defaults, **row} for row in rows] if defaults else list(rows)
+    elif defaults:
+        parameters = [tuple([{**defaults, **row}[n] for n in names]) for row in rows]
+    else:
+        parameters = [tuple([row[n] for n in names]) for row in rows]
+    connection.exec_driver_sql(compiled.sql, parameters)
