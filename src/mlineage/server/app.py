@@ -25,6 +25,13 @@ class ServerSettings:
     max_body_bytes: int = 32 * 1024 * 1024
     max_page_size: int = 1000
     max_lineage_nodes: int = 10_000
+    points_per_series: int = 1000
+    """Points per time series a read returns unless it asks for more (Vertex's default);
+    a longer series comes back downsampled (`store.downsample`)."""
+    max_points_per_series: int = 10_000
+    """The most points per series a read may ask for (Vertex's cap on `maxDataPoints`)."""
+    max_series_per_read: int = 100
+    """The most time series one `:batchRead` may name (the Vertex SDK asks for 20)."""
 
     def to_environment(self) -> dict[str, str]:
         return {

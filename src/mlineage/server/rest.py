@@ -10,6 +10,8 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
+from mlineage.errors import InvalidArgumentError
+from mlineage.store.downsample import MIN_POINTS
 from mlineage.types import StoreName
 from mlineage.wire import dump, enum_int_requested
 from mlineage.wire.messages import Operation
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STORE_PATH",
+    "max_points_of",
     "operation",
     "page_size_of",
     "respond",
@@ -71,6 +74,20 @@ def page_size_of(request: Request, page_size: int | None) -> int | None:
     if page_size is None or page_size == 0 or page_size > cap:
         return cap
     return page_size  # negative sizes reach the store, which names the rule
+
+
+def max_points_of(request: Request, max_points: int | None, field: str) -> int:
+    """How many points per series a read returns: unset (or -1, Vertex's "all") is the
+    server's default or cap, too large is the cap; fewer than the store can draw a series
+    with is refused."""
+    settings = settings_of(request)
+    if max_points is None:
+        return settings.points_per_series
+    if max_points == -1 or max_points > settings.max_points_per_series:
+        return settings.max_points_per_series
+    if max_points < MIN_POINTS:
+        raise InvalidArgumentError(field, f"must be -1 or at least {MIN_POINTS}, got {max_points}")
+    return max_points
 
 
 _TYPE_URL = re.compile(r"^[A-Za-z0-9_.]+$")

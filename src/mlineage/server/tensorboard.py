@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError
 from mlineage.server.app import store_of
-from mlineage.server.rest import operation, page_size_of, respond
+from mlineage.server.rest import max_points_of, operation, page_size_of, respond, settings_of
 from mlineage.store import MetadataStore
 from mlineage.store.base import TensorboardStore
 from mlineage.store.tensorboards import series_id
@@ -120,7 +120,8 @@ def list_tensorboards(
     f"{TENSORBOARD}:batchRead",
     response_model=BatchReadTensorboardTimeSeriesDataResponse,
     name="BatchReadTensorboardTimeSeriesData",
-    summary="Read the points of several time series (full names in ?timeSeries=)",
+    summary="Read the points of several time series (full names in ?timeSeries=); a series "
+    "of more than 1,000 points comes back downsampled to 1,000",
 )
 def batch_read(
     request: Request,
@@ -130,8 +131,16 @@ def batch_read(
     db: Store,
     time_series: Annotated[list[str] | None, Query(alias="timeSeries")] = None,
 ) -> Response:
+    names = time_series or []
+    most = settings_of(request).max_series_per_read
+    if len(names) > most:
+        raise InvalidArgumentError(
+            "time_series", f"names {len(names)} time series; one call reads at most {most}"
+        )
     data = db.read_tensorboard_time_series_data(
-        _tensorboard(project, location, tensorboard), time_series or []
+        _tensorboard(project, location, tensorboard),
+        names,
+        max_points=settings_of(request).points_per_series,
     )
     return respond(
         request,
@@ -333,7 +342,8 @@ def list_time_series(
     f"{SERIES}:read",
     response_model=ReadTensorboardTimeSeriesDataResponse,
     name="ReadTensorboardTimeSeriesData",
-    summary="Read the points of one time series, by step",
+    summary="Read the points of one time series, by step: at most maxDataPoints (default "
+    "1,000, at most 10,000; -1 is 10,000), a longer series downsampled",
 )
 def read_time_series(
     request: Request,
@@ -344,11 +354,13 @@ def read_time_series(
     run: str,
     series: str,
     db: Store,
+    max_data_points: Annotated[int | None, Query(alias="maxDataPoints")] = None,
 ) -> Response:
     name = f"{_run(project, location, tensorboard, experiment, run)}/timeSeries/{series}"
+    max_points = max_points_of(request, max_data_points, "max_data_points")
     db.get_tensorboard_time_series(name)  # NOT_FOUND for a series the run does not have
     (data,) = db.read_tensorboard_time_series_data(
-        _tensorboard(project, location, tensorboard), [name]
+        _tensorboard(project, location, tensorboard), [name], max_points=max_points
     )
     return respond(
         request,

@@ -426,7 +426,8 @@ class TensorboardStore(Protocol):
         ...
 
     def read_tensorboard_time_series_data(
-        self, tensorboard: str, time_series: Sequence[str]
+        self, tensorboard: str, time_series: Sequence[str], *, max_points: int | None = None
     ) -> builtins.list[TimeSeriesData]:
-        """The points of each named series of `tensorboard`, by step, in the order asked."""
+        """The points of each named series of `tensorboard`, by step, in the order asked;
+        with `max_points`, a longer series downsampled as `read_time_series` does."""
         ...

@@ -557,9 +557,9 @@ class SqlStore:
         self._run_write(lambda c: tensorboards.write_run_data(c, self._stores, run, data))
 
     def read_tensorboard_time_series_data(
-        self, tensorboard: str, time_series: Sequence[str]
+        self, tensorboard: str, time_series: Sequence[str], *, max_points: int | None = None
     ) -> builtins.list[TimeSeriesData]:
         with self.db.read() as connection:
             return tensorboards.read_time_series_data(
-                connection, self._stores, tensorboard, time_series
+                connection, self._stores, tensorboard, time_series, max_points=max_points
             )

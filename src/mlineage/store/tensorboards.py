@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from mlineage import query
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.query.target import Field, FieldType, FilterTarget
-from mlineage.store import codec, nodes, pagination, run_view, runs, schema
+from mlineage.store import codec, downsample, nodes, pagination, run_view, runs, schema
 from mlineage.store.base import (
     ScalarPoint,
     Tensorboard,
@@ -589,8 +589,15 @@ def write_run_data(
 
 
 def read_time_series_data(
-    connection: Connection, stores: StoreIds, tensorboard: str, time_series: Sequence[str]
+    connection: Connection,
+    stores: StoreIds,
+    tensorboard: str,
+    time_series: Sequence[str],
+    *,
+    max_points: int | None = None,
 ) -> list[TimeSeriesData]:
+    if max_points is not None:
+        max_points = downsample.check_max_points(max_points)
     board = TensorboardName.parse(tensorboard, "tensorboard", "tensorboard")
     _tensorboard_row(connection, board)
     wanted: list[tuple[TensorboardName, str]] = []
@@ -610,11 +617,18 @@ def read_time_series_data(
     points: dict[tuple[str, str], list[ScalarPoint]] = defaultdict(list)
     table = schema.time_series
     for run_context, keys in by_run.items():  # one query per run, not per series
-        rows = connection.execute(
-            sa.select(table.c.key, table.c.step, table.c.value, table.c.wall_time)
-            .where(table.c.run_id == run_pks[run_context], table.c.key.in_(sorted(set(keys))))
-            .order_by(table.c.key, table.c.step)
-        )
+        unique = sorted(set(keys))
+        rows: Any  # (key, step, value, wall_time) rows
+        if max_points is not None:
+            rows = downsample.downsampled_rows(
+                connection, table, run_pks[run_context], unique, max_points
+            )
+        else:
+            rows = connection.execute(
+                sa.select(table.c.key, table.c.step, table.c.value, table.c.wall_time)
+                .where(table.c.run_id == run_pks[run_context], table.c.key.in_(unique))
+                .order_by(table.c.key, table.c.step)
+            ).all()
         for key, step, value, wall_time in rows:
             points[(run_context, key)].append(
                 ScalarPoint(step, codec.null_to_nan(value), codec.from_micros(wall_time))
