@@ -89,7 +89,16 @@ def _fill(store: SqlStore, parent: StoreName) -> str:
     for i, display_name in enumerate(DISPLAY_NAMES):
         title = SCHEMA_TITLES[i % len(SCHEMA_TITLES)]
         uri = f"file:///{display_name}/model"
-        store.create(parent, Artifact(display_name=display_name, schema_title=title, uri=uri))
+        store.create(
+            parent,
+            Artifact(
+                display_name=display_name,
+                schema_title=title,
+                uri=uri,
+                metadata={"m": display_name},
+                labels={"l": display_name},
+            ),
+        )
     experiment = store.create(parent, Context(schema_title="system.Experiment"), "exp")
     for i, value in enumerate(["a", "B", "_", "Z", "b"]):
         run = store.create_run(
@@ -133,6 +142,8 @@ def _observe(store: SqlStore, parent: StoreName) -> dict[str, object]:
         'schema_title < "s"',
         'schema_title > "Custom.x"',
         'uri < "file:///a"',
+        'metadata.m.string_value < "a"',
+        'labels.l >= "B"',
     ]
     return {
         "order_by display_name": _display_names(store, parent, order_by="display_name"),
@@ -168,6 +179,7 @@ def test_an_en_us_database_sorts_and_compares_like_sqlite(
     assert on_postgres["order_by display_name"] == sorted(DISPLAY_NAMES)
     assert on_postgres["pages of display_name desc"] == sorted(DISPLAY_NAMES, reverse=True)
     assert on_postgres['display_name < "a"'] == sorted(n for n in DISPLAY_NAMES if n < "a")
+    assert on_postgres['metadata.m.string_value < "a"'] == on_postgres['display_name < "a"']
     assert on_postgres["param.optimizer < b"] == ["run a", "run B", "run _", "run Z"]
     assert on_postgres["param keys"] == sorted(["optimizer", *PARAM_KEYS])
     assert on_postgres["series keys"] == sorted(PARAM_KEYS)

@@ -229,7 +229,9 @@ def _compile_value(element: _JsonValue, compiler: SQLCompiler, **kw: Any) -> str
     if compiler.dialect.name == "postgresql":
         # #>> yields text; cast only when the type is right (PostgreSQL may evaluate the
         # cast before the type test of the surrounding AND, and "abc"::float raises).
-        if element.kind is not JsonKind.STRING:
+        if element.kind is JsonKind.STRING:
+            value = value.collate("C")  # compare by code point, as SQLite does (see 0003)
+        else:
             value = cast(value, _VALUE_TYPES[element.kind])
         value = case((_type_test(type_name, compiler.dialect, element.kind), value))
     return compiler.process(value, **kw)
