@@ -391,6 +391,21 @@ def test_diff_of_two_runs_names_the_changed_param(api: httpx.Client) -> None:
     assert "depth: 6 -> 8" in result["text"]
 
 
+def test_out_of_range_values_are_invalid_arguments_naming_the_field(api: httpx.Client) -> None:
+    json_type = {"content-type": "application/json"}
+    for number in ("1e400", "-1e400"):  # Python's json reads these as infinities
+        body = f'{{"schemaTitle": "system.ExperimentRun", "metadata": {{"_state": {number}}}}}'
+        sent = api.post(f"{STORE}/contexts?contextId=r1", content=body, headers=json_type)
+        assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "metadata._state"
+    late = "9999-12-31T23:59:59-01:00"  # year 10000 in UTC
+    sent = api.post(f"{STORE}/artifacts?artifactId=a1", json={"createTime": late})
+    assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "createTime"
+    path = run(api)
+    point = {"key": "loss", "step": 1, "value": 1.0, "wallTime": "0001-01-01T00:00:00+01:00"}
+    sent = api.post(f"{path}:writeTimeSeriesPoints", json={"points": [point]})
+    assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "points.0.wallTime"
+
+
 def test_diff_refuses_another_store_as_other(api: httpx.Client) -> None:
     first = run(api, "exp-a")
     elsewhere = "projects/p2/locations/us-central1/metadataStores/default/contexts/exp-a"

@@ -108,7 +108,12 @@ def _split(metadata: Mapping[str, Any]) -> tuple[dict[str, Any], _RunFields]:
 def _state(value: Any) -> ExecutionState:
     if isinstance(value, str) and value in ExecutionState.__members__:
         return ExecutionState[value]
-    if isinstance(value, int | float) and not isinstance(value, bool) and value == int(value):
+    if (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value == int(value)
+    ):
         try:
             return ExecutionState(int(value))
         except ValueError:

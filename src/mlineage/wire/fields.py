@@ -53,7 +53,10 @@ def format_timestamp(value: datetime) -> str:
 def _in_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("a timestamp needs a time zone offset (e.g. Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is after year 9999 in UTC
+        raise ValueError("must fall within years 1 to 9999 in UTC") from None
 
 
 Timestamp = Annotated[
