@@ -380,6 +380,13 @@ def test_the_header_wins_over_the_cookie(server: Server) -> None:
     assert _error(response) == (403, "PERMISSION_DENIED")
 
 
+def test_home_opens_the_project_of_the_callers_token(server: Server) -> None:
+    token = server.token("team-a", "reader")
+    response = server.call("GET", "/", headers={"Cookie": f"mlineage_token={token}"})
+    assert response.status_code == 307
+    assert response.headers["location"].startswith("/projects/team-a/locations/")
+
+
 def test_a_browser_without_a_token_is_sent_to_the_login_page(server: Server) -> None:
     server.token("team-a", "reader")
     page = {"Accept": "text/html,application/xhtml+xml"}

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from mlineage.errors import InvalidArgumentError, NotFoundError
 from mlineage.sdk.config import DEFAULT_LOCATION, DEFAULT_PROJECT
 from mlineage.server.app import store_of
+from mlineage.server.auth import principal_of
 from mlineage.store import MetadataStore, RunInfo
 from mlineage.types import Artifact, Context, EventType, Execution, StoreName
 
@@ -28,8 +29,9 @@ LIST_SIZE = 100
 
 
 @router.get("/")
-def home() -> Response:
-    project = os.environ.get("MLINEAGE_PROJECT") or DEFAULT_PROJECT
+def home(request: Request) -> Response:
+    """The caller's project (a token's own), else the environment's."""
+    project = principal_of(request).project or os.environ.get("MLINEAGE_PROJECT") or DEFAULT_PROJECT
     location = os.environ.get("MLINEAGE_LOCATION") or DEFAULT_LOCATION
     return RedirectResponse("/" + str(StoreName(project, location)), status_code=307)
 
