@@ -81,6 +81,24 @@ def test_experiment_rows_keep_the_runs_a_filter_keeps(
     assert listed == [r.name for r in rows]
 
 
+def test_experiment_rows_show_each_series_value_at_its_last_step(
+    store: MetadataStore, parent: StoreName, experiment: str
+) -> None:
+    many = _run(store, parent, experiment, "exp-many")
+    _run(store, parent, experiment, "exp-none")
+    one = _run(store, parent, experiment, "exp-one")
+    store.write_time_series(many, {"b": 5.0, "a": 1.0}, step=5)
+    store.write_time_series(many, {"b": 2.0, "c": 3.0}, step=2)  # earlier step, written later
+    store.write_time_series(many, {"a": math.nan}, step=9)
+    store.write_time_series(one, {"loss": 0.5}, step=0)
+    rows = store.experiment_rows(experiment)
+    assert rows[0].time_series.keys() == {"a", "b", "c"}
+    assert math.isnan(rows[0].time_series["a"])
+    assert (rows[0].time_series["b"], rows[0].time_series["c"]) == (5.0, 3.0)
+    assert rows[1].time_series == {}
+    assert rows[2].time_series == {"loss": 0.5}
+
+
 def test_runs_are_counted_per_experiment(
     store: MetadataStore, parent: StoreName, experiment: str, sweep: list[str]
 ) -> None:

@@ -417,6 +417,40 @@ def read_time_series(
     ]
 
 
+def _last_values(runs_chosen: sa.Select[Any]) -> sa.Select[Any]:
+    """(run id, key, value at the last step) of each series of the runs `runs_chosen`
+    selects, by index seeks: each run's keys one after the other (a recursive skip scan),
+    then each key's last point. A run's points are never scanned, however long its series."""
+    series = schema.time_series
+    chosen = runs_chosen.subquery("chosen")
+    first_key = series.alias("first_key")
+    pairs = sa.select(
+        chosen.c.id.label("run_id"),
+        sa.select(sa.func.min(first_key.c.key))
+        .where(first_key.c.run_id == chosen.c.id)
+        .scalar_subquery()
+        .label("key"),
+    ).cte("pairs", recursive=True)
+    next_key = series.alias("next_key")
+    pairs = pairs.union_all(
+        sa.select(
+            pairs.c.run_id,
+            sa.select(sa.func.min(next_key.c.key))
+            .where(next_key.c.run_id == pairs.c.run_id, next_key.c.key > pairs.c.key)
+            .scalar_subquery(),
+        ).where(pairs.c.key.is_not(None))
+    )
+    last = series.alias("last_point")
+    value = (
+        sa.select(last.c.value)
+        .where(last.c.run_id == pairs.c.run_id, last.c.key == pairs.c.key)
+        .order_by(last.c.step.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.select(pairs.c.run_id, pairs.c.key, value).where(pairs.c.key.is_not(None))
+
+
 def _tuples(connection: Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
     """The rows as the driver returns them: for columns of ids, text and floats (which need
     no conversion) this costs half of building SQLAlchemy rows, and a big experiment has
@@ -481,23 +515,6 @@ def experiment_rows(
     ):
         rows[run_pk].metrics[key] = math.nan if value is None else value
     if include_time_series:
-        series = schema.time_series
-        last = (
-            sa.select(series.c.run_id, series.c.key, sa.func.max(series.c.step).label("step"))
-            .where(series.c.run_id.in_(in_experiment))
-            .group_by(series.c.run_id, series.c.key)
-            .subquery()
-        )
-        for run_pk, key, value in _tuples(
-            connection,
-            sa.select(series.c.run_id, series.c.key, series.c.value).join(
-                last,
-                sa.and_(
-                    series.c.run_id == last.c.run_id,
-                    series.c.key == last.c.key,
-                    series.c.step == last.c.step,
-                ),
-            ),
-        ):
+        for run_pk, key, value in _tuples(connection, _last_values(chosen.where(condition))):
             rows[run_pk].time_series[key] = math.nan if value is None else value
     return list(rows.values())
