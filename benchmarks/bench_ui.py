@@ -162,7 +162,8 @@ def run(mode: str) -> list[Row]:
         )
         print(f"building a {sizes['points']:,}-point series...", file=sys.stderr)
         long_run = build_series(store, experiment, sizes["points"])
-        client = TestClient(create_app(store, ServerSettings(store_url=url)))
+        app = create_app(store, ServerSettings(store_url=url))
+        client = TestClient(app, base_url="http://127.0.0.1")  # tokenless: loopback only
         runs = f"{sizes['runs'] + 1:,} runs"
         page = "/" + experiment
         rows.append(
