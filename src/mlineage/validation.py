@@ -28,6 +28,8 @@ MAX_DISPLAY_NAME_LENGTH = 128
 MAX_DESCRIPTION_LENGTH = 8192
 
 ParamValue = str | int | float | bool
+_METADATA_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"), sort_keys=True)
+"""Built once: `json.dumps` with options builds an encoder per call."""
 
 
 def encode_metadata(metadata: Any, field_name: str = "metadata") -> str:
@@ -38,8 +40,10 @@ def encode_metadata(metadata: Any, field_name: str = "metadata") -> str:
         raise InvalidTypeError(
             field_name, f"must be a JSON object (dict), got {type(metadata).__name__}"
         )
+    if not metadata:
+        return "{}"
     try:
-        text = json.dumps(metadata, allow_nan=False, separators=(",", ":"), sort_keys=True)
+        text = _METADATA_ENCODER.encode(metadata)
     except ValueError as exc:
         raise InvalidArgumentError(
             field_name, f"must be JSON-representable: NaN and infinities are not ({exc})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import uuid
 from typing import Any
 
 import pytest
@@ -315,7 +316,9 @@ def test_a_missing_id_is_generated(
 ) -> None:
     first, second = store.create(parent, kind()), store.create(parent, kind())
     assert first.name != second.name
-    assert ResourceName.parse(first.name).resource_id
+    generated = ResourceName.parse(first.name).resource_id
+    assert str(uuid.UUID(generated)) == generated  # a random UUID in its usual spelling
+    assert uuid.UUID(generated).version == 4
     assert store.get(first.name, kind).name == first.name
 
 

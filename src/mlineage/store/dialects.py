@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import json
+import sqlite3
 import uuid
 from contextlib import AbstractContextManager
 from typing import Any
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from mlineage.errors import InvalidArgumentError
+from mlineage.store import driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
@@ -121,7 +123,13 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         write = connection.get_execution_options().get("mlineage_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        raw = connection.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        try:  # on the driver: exec_driver_sql costs more than BEGIN itself
+            raw.execute(sql)
+        except sqlite3.Error as exc:
+            raise driver.wrap_sqlite_error(exc, sql, (), connection.dialect) from exc
 
     return engine
 

@@ -4,8 +4,11 @@
 (cache key, parameter processing, result set-up, and a fresh rendering of every `IN` list).
 The hot paths (inserting rows, recording an execution, resolving names, walking and loading
 lineage) run a fixed set of statements many times, so each is compiled here once per
-dialect and run with `exec_driver_sql`, which keeps SQLAlchemy's events, error wrapping and
-connection invalidation.
+dialect. On PostgreSQL it runs with `exec_driver_sql`, which keeps SQLAlchemy's events,
+error wrapping and the invalidation of connections a server restart broke. On SQLite, where
+even that costs several times the statement, it runs on the driver's connection inside
+SQLAlchemy's transaction (begun first when none is), its errors raised as the SQLAlchemy
+errors `exec_driver_sql` would raise (IntegrityError, OperationalError: retries see them).
 
 Values go to the driver as given: a JSON column takes JSON text (`dialects.json_text`), and
 rows come back as the driver gives them (JSON as text on SQLite and decoded on PostgreSQL:
@@ -18,12 +21,13 @@ has a handful of renderings instead of one per list length.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
 
 _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+?)(~~[^\]]*~~)?\]")
 
@@ -137,34 +141,66 @@ def _bind(compiled: _Compiled, dialect: Dialect, values: Mapping[str, Any]) -> t
     return sql, tuple([merged[name] for name in names])
 
 
-def execute(
+def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> list[Any]:
+    """Run `sql` on the connection's transaction; every row it returns."""
+    if connection.dialect.name != "sqlite":
+        result = connection.exec_driver_sql(sql, parameters)
+        return list(result.all()) if result.returns_rows else []
+    if not connection.in_transaction():
+        connection.begin()  # as SQLAlchemy's autobegin would: one snapshot for a read
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    try:
+        if many:
+            raw.executemany(sql, parameters)
+            return []
+        return raw.execute(sql, parameters).fetchall()
+    except sqlite3.Error as exc:
+        raise wrap_sqlite_error(exc, sql, parameters, connection.dialect) from exc
+
+
+def wrap_sqlite_error(exc: sqlite3.Error, sql: str, parameters: Any, dialect: Dialect) -> Any:
+    """`exc` as the SQLAlchemy error (IntegrityError, OperationalError...) that
+    `exec_driver_sql` would have raised, which callers and retries rely on."""
+    return sa.exc.DBAPIError.instance(sql, parameters, exc, sqlite3.Error, dialect=dialect)
+
+
+def rows(
     connection: Connection, statement: sa.ClauseElement, values: Mapping[str, Any] | None = None
-) -> CursorResult[*tuple[Any, ...]]:
-    """Run `statement` once with `values` (bound as given; see the module's docstring). An
-    INSERT sets the columns that `values` has."""
+) -> list[Any]:
+    """Run `statement` once with `values` (bound as given; see the module's docstring) and
+    return its rows (tuples). An INSERT sets the columns that `values` has."""
     values = values or {}
     keys = tuple(values) if isinstance(statement, sa.Insert) else None
     compiled = _compile(connection.dialect, statement, keys)
     sql, parameters = _bind(compiled, connection.dialect, values)
-    return connection.exec_driver_sql(sql, parameters)
+    return _run(connection, sql, parameters)
+
+
+def scalar(
+    connection: Connection, statement: sa.ClauseElement, values: Mapping[str, Any] | None = None
+) -> Any:
+    """The first column of the first row of `rows(...)`, or None when there is none."""
+    found = rows(connection, statement, values)
+    return found[0][0] if found else None
 
 
 def execute_many(
-    connection: Connection, statement: sa.ClauseElement, rows: Sequence[Mapping[str, Any]]
+    connection: Connection, statement: sa.ClauseElement, values: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Run an INSERT (or other statement without `IN` lists) once per row, in one
-    executemany; every row has the keys of the first, which choose the columns."""
-    if not rows:
+    """Run an INSERT (or other statement without `IN` lists) once per row of `values`, in
+    one executemany; every row has the keys of the first, which choose the columns."""
+    if not values:
         return
-    compiled = _compile(connection.dialect, statement, tuple(rows[0]))
+    compiled = _compile(connection.dialect, statement, tuple(values[0]))
     if compiled.expanding:
-        raise ValueError("driver.execute_many: a statement with IN lists runs with execute")
+        raise ValueError("driver.execute_many: a statement with IN lists runs with rows()")
     names, defaults = compiled.names, compiled.defaults
     parameters: list[Any]
     if names is None:
-        parameters = [{**defaults, **row} for row in rows] if defaults else list(rows)
+        parameters = [{**defaults, **row} for row in values] if defaults else list(values)
     elif defaults:
-        parameters = [tuple([{**defaults, **row}[n] for n in names]) for row in rows]
+        parameters = [tuple([{**defaults, **row}[n] for n in names]) for row in values]
     else:
-        parameters = [tuple([row[n] for n in names]) for row in rows]
-    connection.exec_driver_sql(compiled.sql, parameters)
+        parameters = [tuple([row[n] for n in names]) for row in values]
+    _run(connection, compiled.sql, parameters, many=True)

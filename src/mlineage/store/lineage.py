@@ -72,7 +72,7 @@ def _insert_events(
     if not new_execution:
         existing = {
             (artifact_pk, kind)
-            for artifact_pk, kind in driver.execute(
+            for artifact_pk, kind in driver.rows(
                 connection, _EXISTING_EVENTS, {"execution_id": execution_pk}
             )
         }
@@ -136,30 +136,29 @@ def record_execution(
         connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id]
     )
     input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    events = [Event(artifact="", type=EventType.INPUT) for _ in input_pks]
-    _insert_events(connection, execution_pk, events, input_pks, new_execution=True)
-    made, _ = _record_outputs(
-        connection, stores, store_pk, store, execution_pk, outputs, contexts, new_execution=True
-    )
+    made, output_pks = _outputs(connection, stores, store_pk, store, outputs)
+    events = [_INPUT] * len(input_pks) + [_OUTPUT] * len(output_pks)
+    _insert_events(connection, execution_pk, events, input_pks + output_pks, new_execution=True)
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
-        graph.link_members(connection, context_pks, input_pks, [execution_pk])
+        graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
     return created, made
 
 
-def _record_outputs(
+_INPUT = Event(artifact="", type=EventType.INPUT)
+_OUTPUT = Event(artifact="", type=EventType.OUTPUT)
+"""Events of the current time without labels (only read by `_insert_events`)."""
+
+
+def _outputs(
     connection: Connection,
     stores: StoreIds,
     store_pk: int,
     store: StoreName,
-    execution_pk: int,
     outputs: Sequence[Artifact | str],
-    contexts: Sequence[str],
-    *,
-    new_execution: bool,
 ) -> tuple[list[Artifact], list[int]]:
-    """Create the new output artifacts and record OUTPUT events to every output; returns
-    the created artifacts and the row ids of all outputs."""
+    """Create the new output artifacts; returns them and the row ids of all outputs (named
+    ones first)."""
     new = [o for o in outputs if isinstance(o, Artifact)]
     made = (
         nodes.insert_with_ids(
@@ -176,11 +175,6 @@ def _record_outputs(
     named = [o for o in outputs if isinstance(o, str)]
     output_pks = resolve_many(connection, stores, named, "artifacts", store_pk)
     output_pks += [pk for pk, _ in made]
-    events = [Event(artifact="", type=EventType.OUTPUT) for _ in output_pks]
-    _insert_events(connection, execution_pk, events, output_pks, new_execution=new_execution)
-    if contexts:
-        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
-        graph.link_members(connection, context_pks, output_pks, [])
     return [artifact for _, artifact in made], output_pks
 
 
@@ -192,16 +186,12 @@ def finish_execution(
     contexts: Sequence[str],
 ) -> tuple[Execution, list[Artifact]]:
     ref = resolve(connection, stores, execution.name, "executions")
-    made, _ = _record_outputs(
-        connection,
-        stores,
-        ref.store_pk,
-        ref.name.parent,
-        ref.id,
-        outputs,
-        contexts,
-        new_execution=False,
-    )
+    store_pk = ref.store_pk
+    made, output_pks = _outputs(connection, stores, store_pk, ref.name.parent, outputs)
+    _insert_events(connection, ref.id, [_OUTPUT] * len(output_pks), output_pks)
+    if contexts:
+        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
+        graph.link_members(connection, context_pks, output_pks, [])
     return nodes.update(connection, stores, nodes.SPECS[Execution], execution), made
 
 
@@ -228,7 +218,7 @@ def _load(
     than one statement may bind)."""
     loaded: list[tuple[int, Any]] = []
     for chunk in walk.chunks(sorted(set(ids))):
-        rows = driver.execute(connection, spec.by_ids, {"ids": chunk}).all()
+        rows = driver.rows(connection, spec.by_ids, {"ids": chunk})
         loaded += spec.from_rows(rows, store)
     loaded.sort(key=lambda item: item[0])
     return loaded
@@ -261,7 +251,7 @@ def _graph(
     for chunk in walk.chunks(sorted(artifact_names)):
         # By artifact only: with both IN lists SQLite probes the (execution, artifact) index
         # once per pair, which costs far more than dropping the other events here.
-        rows = driver.execute(connection, _events_of_artifacts(), {"ids": chunk}).all()
+        rows = driver.rows(connection, _events_of_artifacts(), {"ids": chunk})
         for pk, execution_pk, artifact_pk, kind, event_time, labels in rows:
             execution_name = execution_names.get(execution_pk)
             if execution_name is not None:
@@ -284,7 +274,7 @@ def _graph(
 def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:
     ref = resolve(connection, stores, execution, "executions")
     artifact_ids = [
-        pk for pk, _ in driver.execute(connection, _EXISTING_EVENTS, {"execution_id": ref.id})
+        pk for pk, _ in driver.rows(connection, _EXISTING_EVENTS, {"execution_id": ref.id})
     ]
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
+import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -236,17 +236,17 @@ def _insert_rows(
     """Insert `rows`; their new ids when `ids`, else zeros."""
     if ids and len(rows) == 1:
         statement = _insert_returning_id(spec.table)
-        return [driver.execute(connection, statement, rows[0]).scalar_one()]
+        return [driver.scalar(connection, statement, rows[0])]
     # executemany: SQLite would run INSERT ... RETURNING row by row.
     driver.execute_many(connection, _insert(spec.table), rows)
     if not ids:
         return [0] * len(rows)
     found: dict[str, int] = dict(
-        driver.execute(
+        driver.rows(
             connection,
             scope.nodes_lookup(spec.kind),
             {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
-        ).all()
+        )
     )
     return [found[r["resource_id"]] for r in rows]
 
@@ -274,6 +274,13 @@ def _already_exists(
     return AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken[0]} already exists")
 
 
+def _new_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it in a quarter of
+    the time (it counts when creating artifacts by the thousand)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+
+
 def _rows(
     connection: Connection,
     store_pk: int,
@@ -293,7 +300,7 @@ def _rows(
         row["metadata"] = dialects.json_text(dialect, row["metadata"])
         row["labels"] = dialects.json_text(dialect, row["labels"])
         row["store_id"] = store_pk
-        row["resource_id"] = validate_resource_id(given, field_name) if given else str(uuid.uuid4())
+        row["resource_id"] = validate_resource_id(given, field_name) if given else _new_id()
         row["etag"] = 1
         row["create_time"] = row["update_time"] = now
         rows.append(row)
@@ -318,7 +325,7 @@ def _by_id(spec: Spec[Any]) -> sa.Select[Any]:
 
 def fetch(connection: Connection, stores: StoreIds, name: str, spec: Spec[Node]) -> Node:
     ref = resolve(connection, stores, name, spec.kind)
-    rows = driver.execute(connection, _by_id(spec), {"id": ref.id}).all()
+    rows = driver.rows(connection, _by_id(spec), {"id": ref.id})
     return with_parents(connection, spec, spec.from_rows(rows, ref.name.parent))[0]
 
 
