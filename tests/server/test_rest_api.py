@@ -315,9 +315,34 @@ def test_a_time_series_write_with_a_request_id_is_written_once(api: httpx.Client
     later = ok(
         api.post(f"{path}:writeTimeSeries", json={"metrics": {"loss": 0.5}, "requestId": "q2"})
     )
-    assert (first["step"], again["step"], later["step"]) == (0, 0, 1)
+    assert (first["step"], again["step"], later["step"]) == ("0", "0", "1")
     points = ok(api.get(f"{path}:readTimeSeries"))["points"]
-    assert [(p["step"], p["value"]) for p in points] == [(0, 1.0), (1, 0.5)]
+    assert [(p["step"], p["value"]) for p in points] == [("0", 1.0), ("1", 0.5)]
+
+
+def test_int64_fields_are_written_as_strings_and_read_from_either(api: httpx.Client) -> None:
+    path = run(api)
+    points = [
+        {"key": "loss", "step": step, "value": 1.0, "wallTime": "2026-01-01T00:00:00Z"}
+        for step in (1, "2", 3.0, str(2**63 - 1))
+    ]
+    ok(api.post(f"{path}:writeTimeSeriesPoints", json={"points": points}))
+    read = ok(api.get(f"{path}:readTimeSeries"))["points"]
+    assert [p["step"] for p in read] == ["1", "2", "3", str(2**63 - 1)]
+    counted = ok(api.get(f"{STORE}/contexts/exp:countRuns"))
+    assert counted == {"count": "1"}
+    for given in (3, "3", 3.0):
+        ok(api.post(f"{path}:logParams", json={"params": {"n": {"intValue": given}}}))
+        assert ok(api.get(f"{path}:readParams"))["params"]["n"] == {"intValue": "3"}
+    for wrong in (True, 2**63, str(-(2**63) - 1), "3.5", 3.5, "0x10", None):
+        sent = api.post(f"{path}:logParams", json={"params": {"n": {"intValue": wrong}}})
+        if wrong is None:  # no value set at all
+            error(sent, 400, "INVALID_ARGUMENT")
+            continue
+        assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "params.n.intValue", wrong
+    beyond = {"key": "loss", "step": 2**64, "value": 1.0, "wallTime": "2026-01-01T00:00:00Z"}
+    sent = api.post(f"{path}:writeTimeSeriesPoints", json={"points": [beyond]})
+    assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "points.0.step"
 
 
 def test_a_thousand_points_go_in_one_request(api: httpx.Client) -> None:

@@ -102,7 +102,11 @@ def test_the_time_series_round_trip_over_rest(client: httpx.Client) -> None:
     (first, second) = read["timeSeriesData"]  # type: ignore[misc]
     assert first == second
     assert first["tensorboardTimeSeriesId"] == series_id
-    assert [(v["step"], v["scalar"]["value"]) for v in first["values"]] == [(1, 0.5), (2, "NaN")]
+    # int64 is written as a string, as Google's JSON encoding does.
+    assert [(v["step"], v["scalar"]["value"]) for v in first["values"]] == [
+        ("1", 0.5),
+        ("2", "NaN"),
+    ]
     assert first["values"][0]["wallTime"] == "2026-01-02T03:04:05.000000Z"
     # mlineage's own run endpoint sees the same points under the key.
     listed_series = _ok(client.get(f"/v1/{run['name']}/timeSeries"))

@@ -5,11 +5,14 @@
 - Enums are read as names (`"LIVE"`) or numbers (`2`, `"2"`); they are written as names, or as
   numbers when the dump context has `enum_int` (a request with `$alt=json;enum-encoding=int`).
 - Doubles may be the strings `"NaN"`, `"Infinity"` and `"-Infinity"` (proto3 JSON).
+- int64 values are written as decimal strings (`"3"`) and read from strings or numbers (an
+  integral float such as `3.0` too); booleans and values beyond 64 bits are refused.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -24,7 +27,16 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import WithJsonSchema
 
-__all__ = ["EnumOf", "Message", "Timestamp", "enum_int_requested", "format_timestamp"]
+__all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
+    "EnumOf",
+    "Int64",
+    "Message",
+    "Timestamp",
+    "enum_int_requested",
+    "format_timestamp",
+]
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -65,6 +77,36 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+_DECIMAL = re.compile(r"^-?[0-9]+$")
+
+
+def _int64(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"must be an int64 (a number or a decimal string), got {value!r}")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _DECIMAL.match(value.strip()):
+        number = int(value.strip())
+    else:
+        raise ValueError(f"must be an int64 (a number or a decimal string), got {value!r}")
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise ValueError(f"must fit in 64 bits ({INT64_MIN} to {INT64_MAX}), got {number}")
+    return number
+
+
+Int64 = Annotated[
+    int,
+    PlainValidator(_int64),
+    PlainSerializer(str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "int64"}),
+]
+"""A 64-bit integer: read from a number or a decimal string, written as a string."""
 
 
 def _enum_parser(enum_cls: type[E]) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from mlineage import types
-from mlineage.wire.fields import EnumOf, Message, Timestamp
+from mlineage.wire.fields import EnumOf, Int64, Message, Timestamp
 from mlineage.wire.resources import (
     ArtifactJson,
     ContextJson,
@@ -213,7 +213,7 @@ class ListRunsResponse(Message):
 
 
 class CountRunsResponse(Message):
-    count: int = Field(description="How many runs ListRuns would return")
+    count: Int64 = Field(description="How many runs ListRuns would return")
 
 
 class LogParamsRequest(Message):
@@ -226,7 +226,7 @@ class LogMetricsRequest(Message):
 
 class WriteTimeSeriesRequest(Message):
     metrics: dict[str, float]
-    step: int | None = Field(default=None, description="Default: the run's last step + 1")
+    step: Int64 | None = Field(default=None, description="Default: the run's last step + 1")
     wall_time: Timestamp | None = None
     request_id: str | None = Field(
         None,
@@ -236,7 +236,7 @@ class WriteTimeSeriesRequest(Message):
 
 
 class WriteTimeSeriesResponse(Message):
-    step: int
+    step: Int64
 
 
 class WriteTimeSeriesPointsRequest(Message):

@@ -13,12 +13,12 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import Field, field_serializer, model_validator
+from pydantic import Field, model_validator
 
 from mlineage import types
 from mlineage.store.base import ExperimentRow, RunInfo
 from mlineage.validation import ParamValue
-from mlineage.wire.fields import EnumOf, Message, Timestamp, format_timestamp
+from mlineage.wire.fields import EnumOf, Int64, Message, Timestamp, format_timestamp
 from mlineage.wire.resources import ContextJson
 
 __all__ = [
@@ -38,7 +38,7 @@ class ParamValueJson(Message):
     """One parameter value; exactly one field is set."""
 
     string_value: str | None = None
-    int_value: int | None = Field(default=None, description="int64, written as a string")
+    int_value: Int64 | None = Field(default=None, description="int64, written as a string")
     double_value: float | None = None
     bool_value: bool | None = None
 
@@ -70,10 +70,6 @@ class ParamValueJson(Message):
         if isinstance(value, float):
             return cls(double_value=value)
         return cls(string_value=value)
-
-    @field_serializer("int_value")
-    def _int64(self, value: int | None) -> str | None:
-        return None if value is None else str(value)
 
 
 def params_to_json(params: dict[str, ParamValue]) -> dict[str, ParamValueJson]:
@@ -123,7 +119,7 @@ class RunJson(Message):
 
 class TimeSeriesPointJson(Message):
     key: str
-    step: int = Field(description="int64; a string or a number")
+    step: Int64 = Field(description="int64; a string or a number")
     value: float
     wall_time: Timestamp
 
@@ -149,7 +145,7 @@ def encode_points(points: Iterable[types.TimeSeriesPoint]) -> bytes:
             "points": [
                 {
                     "key": p.key,
-                    "step": p.step,
+                    "step": str(p.step),
                     "value": _double(p.value),
                     "wallTime": format_timestamp(p.wall_time),
                 }

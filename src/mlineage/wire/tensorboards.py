@@ -18,7 +18,7 @@ from mlineage.store.base import (
     TensorboardTimeSeries,
     TimeSeriesData,
 )
-from mlineage.wire.fields import EnumOf, Message, Timestamp
+from mlineage.wire.fields import EnumOf, Int64, Message, Timestamp
 
 __all__ = [
     "BatchReadTensorboardTimeSeriesDataResponse",
@@ -138,7 +138,7 @@ class TensorboardRunJson(Message):
 
 
 class TimeSeriesMetadataJson(Message):
-    max_step: int | None = None
+    max_step: Int64 | None = None
     max_wall_time: Timestamp | None = None
 
 
@@ -183,7 +183,7 @@ class ScalarJson(Message):
 class TimeSeriesDataPointJson(Message):
     scalar: ScalarJson | None = None
     wall_time: Timestamp | None = None
-    step: int = 0
+    step: Int64 = 0
 
 
 class TimeSeriesDataJson(Message):
