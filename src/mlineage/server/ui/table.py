@@ -27,11 +27,37 @@ class Column:
     """"run", "param", "metric" or "time_series"."""
 
 
-@dataclass(slots=True)
 class Row:
-    run: str
-    """The run's resource name."""
-    values: dict[str, Any]
+    """One run of the table; its cells (`values`, by column key) are built when first asked
+    for, so a page of 200 rows of 10,000 builds 200 (sorting reads single values)."""
+
+    __slots__ = ("_cells", "run", "source")
+
+    def __init__(self, source: ExperimentRow) -> None:
+        self.run = source.name
+        """The run's resource name."""
+        self.source = source
+        self._cells: dict[str, Any] | None = None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        if self._cells is None:
+            self._cells = _values(self.source)
+        return self._cells
+
+    def value(self, key: str) -> Any:
+        """The cell of column `key` (None when the run has no such value)."""
+        if self._cells is not None:
+            return self._cells.get(key)
+        group, _, name = key.partition(".")
+        source = self.source
+        if group == "param":
+            return source.params.get(name)
+        if group == "metric":
+            return source.metrics.get(name)
+        if group == "time_series":
+            return source.time_series.get(name)
+        return self.values.get(key)
 
 
 @dataclass(slots=True)
@@ -69,7 +95,7 @@ def _rows(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row]
         total = len(found)
     else:
         total = store.count_runs(experiment)
-    return [Row(row.name, _values(row)) for row in found], total, error
+    return [Row(row) for row in found], total, error
 
 
 def _values(row: ExperimentRow) -> dict[str, Any]:
@@ -85,17 +111,15 @@ def _values(row: ExperimentRow) -> dict[str, Any]:
     return values
 
 
-def _columns(rows: Sequence[dict[str, Any]]) -> list[Column]:
-    keys: set[str] = set()
-    for values in rows:
-        keys.update(values)
+def _columns(rows: Sequence[ExperimentRow]) -> list[Column]:
+    names: dict[str, set[str]] = {"param": set(), "metric": set(), "time_series": set()}
+    for row in rows:
+        names["param"].update(row.params)
+        names["metric"].update(row.metrics)
+        names["time_series"].update(row.time_series)
     columns = [Column(key, key.replace("_", " "), "run") for key in FIXED]
-    for group in ("param", "metric", "time_series"):
-        prefix = f"{group}."
-        columns += [
-            Column(key, key[len(prefix) :], group)
-            for key in sorted(k for k in keys if k.startswith(prefix))
-        ]
+    for group, found in names.items():
+        columns += [Column(f"{group}.{name}", name, group) for name in sorted(found)]
     return columns
 
 
@@ -121,15 +145,15 @@ def _arrange(
     rows: list[Row], columns: list[Column], sort: str, descending: bool, differ_only: bool
 ) -> tuple[list[Row], list[Column], int]:
     if sort:
-        present = [r for r in rows if not _missing(r.values.get(sort))]
-        absent = [r for r in rows if _missing(r.values.get(sort))]
-        present.sort(key=lambda r: _sort_key(r.values[sort]), reverse=descending)
+        present = [r for r in rows if not _missing(r.value(sort))]
+        absent = [r for r in rows if _missing(r.value(sort))]
+        present.sort(key=lambda r: _sort_key(r.value(sort)), reverse=descending)
         rows = present + absent
     hidden = 0
     if differ_only and len(rows) > 1:
         kept = []
         for column in columns:
-            if column.group != "run" and _same([r.values.get(column.key) for r in rows]):
+            if column.group != "run" and _same([r.value(column.key) for r in rows]):
                 hidden += 1
             else:
                 kept.append(column)
@@ -150,7 +174,7 @@ def runs_table(
 ) -> RunsTable:
     """One page of the experiment's runs; `sort` is a column key (unknown keys sort nothing)."""
     rows, total, error = _rows(store, experiment, filter)
-    columns = _columns([row.values for row in rows])
+    columns = _columns([row.source for row in rows])
     if sort and sort not in {c.key for c in columns}:
         sort = ""
     rows, columns, hidden = _arrange(rows, columns, sort, descending, differ_only)
