@@ -431,6 +431,24 @@ def test_out_of_range_values_are_invalid_arguments_naming_the_field(api: httpx.C
     assert violated_field(error(sent, 400, "INVALID_ARGUMENT")) == "points.0.wallTime"
 
 
+def test_a_method_a_path_lacks_is_405_naming_the_allowed_ones(api: httpx.Client) -> None:
+    body = error(api.put(f"{STORE}/artifacts/a1", json={}), 405, "UNIMPLEMENTED")
+    assert "GET, PATCH, DELETE" in body["message"]
+    response = api.delete(f"{STORE}/artifacts")
+    error(response, 405, "UNIMPLEMENTED")
+    assert response.headers["Allow"] == "GET, POST"
+
+
+def test_a_body_that_is_not_json_is_reported_on_the_field_body(api: httpx.Client) -> None:
+    for text in (b"{", b'{"displayName": ', b"[1,"):
+        sent = api.post(
+            f"{STORE}/artifacts", content=text, headers={"content-type": "application/json"}
+        )
+        body = error(sent, 400, "INVALID_ARGUMENT")
+        assert violated_field(body) == "body", text
+        assert "not valid JSON" in body["message"]
+
+
 def test_diff_refuses_another_store_as_other(api: httpx.Client) -> None:
     first = run(api, "exp-a")
     elsewhere = "projects/p2/locations/us-central1/metadataStores/default/contexts/exp-a"

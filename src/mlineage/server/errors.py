@@ -7,11 +7,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from mlineage.errors import InvalidArgumentError, MlineageError
 
@@ -36,14 +38,25 @@ HTTP_STATUS = {
     "UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,
 }
-_STATUS_BY_HTTP = {404: "NOT_FOUND", 405: "UNIMPLEMENTED", 413: "INVALID_ARGUMENT"}
+_STATUS_BY_HTTP = {
+    400: "INVALID_ARGUMENT",
+    404: "NOT_FOUND",
+    405: "UNIMPLEMENTED",
+    413: "INVALID_ARGUMENT",
+}
 
 
 def error_response(
-    status: str, message: str, *, field: str | None = None, rule: str | None = None
+    status: str,
+    message: str,
+    *,
+    field: str | None = None,
+    rule: str | None = None,
+    http: int | None = None,
 ) -> JSONResponse:
-    """A response in Google's error shape; `field`/`rule` become a BadRequest detail."""
-    http = HTTP_STATUS.get(status, 500)
+    """A response in Google's error shape; `field`/`rule` become a BadRequest detail.
+    `http` overrides the HTTP status of `status` (a 405 stays a 405)."""
+    http = http or HTTP_STATUS.get(status, 500)
     body: dict[str, object] = {"code": http, "message": message, "status": status}
     if field is not None:
         body["details"] = [
@@ -64,16 +77,49 @@ def _mlineage_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+    first: dict[str, Any] = (
+        dict(exc.errors()[0]) if exc.errors() else {"loc": (), "msg": "invalid request"}
+    )
+    if first.get("type") == "json_invalid":  # its location is ("body", character offset)
+        offset = first["loc"][-1]
+        reason = (first.get("ctx") or {}).get("error", "")
+        message = f"body: not valid JSON at character {offset}" + (f": {reason}" if reason else "")
+        return error_response("INVALID_ARGUMENT", message, field="body")
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
     field = ".".join(location) or "request"
     return error_response("INVALID_ARGUMENT", f"{field}: {first['msg']}", field=field)
 
 
-def _http_error(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (Starlette's 405 names only
+    the first such route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = _STATUS_BY_HTTP.get(exc.status_code, "UNKNOWN")
-    return error_response(status, str(exc.detail))
+    headers = dict(exc.headers or {})
+    message = str(exc.detail)
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request) or headers.get("Allow", "").split(", ")
+        headers["Allow"] = ", ".join(allowed)
+        message = (
+            f"{request.method} is not allowed on {request.url.path}; allowed: {headers['Allow']}"
+        )
+    response = error_response(status, message, http=exc.status_code)
+    response.headers.update(headers)
+    return response
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
