@@ -3,11 +3,11 @@
 A key with more than `max_points` points is cut into `max_points // 4` ranges of equal step
 width; each range gives its first, last, lowest and highest point (so spikes survive, unlike
 taking every n-th point, and the line between ranges is drawn as it was), which includes the
-key's first and last points. The work is one SQL statement made of index lookups: the keys
-(a skip scan), their first and last steps, whether each has more than `max_points` points
-(the step `max_points` places on, if any), then four lookups per range. No part sorts or
-groups the points, and no Python runs per point, so a key of a million points costs a few
-scans of its index range.
+key's first and last points. The work is one SQL statement of index lookups: the keys (a
+recursive skip scan), their first and last steps, whether each has more than `max_points`
+points (is there a point at that offset), then per range its first and last step and one
+walk of its points for the lowest and one for the highest. Nothing groups or sorts a whole
+series and no Python runs per point: a key of a million points costs two walks of its rows.
 """
 
 from __future__ import annotations
