@@ -16,6 +16,9 @@ rows come back as the driver gives them (JSON as text on SQLite and decoded on P
 are bound for the caller. An expanding `IN` parameter takes a non-empty list, padded to a
 power of two by repeating its last value (which changes nothing in an `IN`), so a statement
 has a handful of renderings instead of one per list length.
+
+Statements are cached by identity: pass ones built once (module constants, `functools.cache`),
+never one built per call.
 """
 
 from __future__ import annotations
@@ -40,8 +43,8 @@ class _Compiled:
     defaults: dict[str, Any]
     """Values of the statement's own literals, processed for the driver."""
     expanding: frozenset[str]
-    renderings: dict[tuple[int, ...], tuple[str, list[str] | None]] = field(default_factory=dict)
-    """(sql, names) of each combination of padded `IN` list sizes."""
+    renderings: dict[tuple[int, ...], str] = field(default_factory=dict)
+    """The SQL of each combination of padded `IN` list sizes."""
 
 
 _CACHE: dict[tuple[int, str, tuple[str, ...] | None], tuple[Any, _Compiled]] = {}
@@ -90,11 +93,9 @@ def _padded_size(n: int) -> int:
     return size
 
 
-def _render(
-    compiled: _Compiled, dialect: Dialect, sizes: dict[str, int]
-) -> tuple[str, list[str] | None]:
-    """The SQL and placeholder names with each expanding parameter `name` spelled out as
-    `name__0, name__1, ...` (`sizes[name]` of them)."""
+def _render(compiled: _Compiled, dialect: Dialect, sizes: dict[str, int]) -> str:
+    """The SQL with each expanding parameter `name` spelled out as `sizes[name]`
+    placeholders (`name__0, name__1, ...` when named)."""
     key = tuple(sizes[name] for name in sorted(sizes))
     rendered = compiled.renderings.get(key)
     if rendered is not None:
@@ -109,36 +110,38 @@ def _render(
         return ", ".join(f"%({name}__{i})s" for i in range(sizes[name]))
 
     sql = _POSTCOMPILE.sub(spell, compiled.sql)
-    names: list[str] | None = None
-    if compiled.names is not None:
-        names = []
-        for name in compiled.names:
-            if name in sizes:
-                names += [f"{name}__{i}" for i in range(sizes[name])]
-            else:
-                names.append(name)
-    compiled.renderings[key] = (sql, names)
-    return sql, names
+    compiled.renderings[key] = sql
+    return sql
 
 
 def _bind(compiled: _Compiled, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, Any]:
     """The SQL and the driver's parameters for one row of `values`."""
-    merged = {**compiled.defaults, **values} if compiled.defaults else dict(values)
-    sql, names = compiled.sql, compiled.names
-    if compiled.expanding:
-        sizes: dict[str, int] = {}
-        for name in compiled.expanding:
-            items = list(merged.pop(name))
-            if not items:
-                raise ValueError(f"driver: the IN list {name!r} is empty")
-            size = _padded_size(len(items))
-            sizes[name] = size
-            items += [items[-1]] * (size - len(items))
-            merged.update((f"{name}__{i}", item) for i, item in enumerate(items))
-        sql, names = _render(compiled, dialect, sizes)
-    if names is None:
-        return sql, merged
-    return sql, tuple([merged[name] for name in names])
+    merged = {**compiled.defaults, **values} if compiled.defaults else values
+    names = compiled.names
+    if not compiled.expanding:
+        if names is None:
+            return compiled.sql, merged
+        return compiled.sql, tuple([merged[name] for name in names])
+    lists: dict[str, list[Any]] = {}
+    for name in compiled.expanding:
+        items = list(merged[name])
+        if not items:
+            raise ValueError(f"driver: the IN list {name!r} is empty")
+        items += [items[-1]] * (_padded_size(len(items)) - len(items))
+        lists[name] = items
+    sql = _render(compiled, dialect, {name: len(items) for name, items in lists.items()})
+    if names is not None:
+        parameters: list[Any] = []
+        for name in names:
+            if name in lists:
+                parameters += lists[name]
+            else:
+                parameters.append(merged[name])
+        return sql, tuple(parameters)
+    named = {name: value for name, value in merged.items() if name not in lists}
+    for name, items in lists.items():
+        named.update({f"{name}__{i}": item for i, item in enumerate(items)})
+    return sql, named
 
 
 def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) -> list[Any]:

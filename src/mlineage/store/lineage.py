@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -248,6 +249,7 @@ def _graph(
     artifact_names = {pk: artifact.name for pk, artifact in found_artifacts}
     execution_names = {pk: execution.name for pk, execution in found_executions}
     found_events: list[tuple[int, Event]] = []
+    times: dict[int, datetime] = {}  # an execution's events mostly share one time
     for chunk in walk.chunks(sorted(artifact_names)):
         # By artifact only: with both IN lists SQLite probes the (execution, artifact) index
         # once per pair, which costs far more than dropping the other events here.
@@ -255,11 +257,14 @@ def _graph(
         for pk, execution_pk, artifact_pk, kind, event_time, labels in rows:
             execution_name = execution_names.get(execution_pk)
             if execution_name is not None:
+                time = times.get(event_time)
+                if time is None:
+                    time = times[event_time] = codec.from_micros(event_time)
                 event = Event(
                     artifact=artifact_names[artifact_pk],
                     execution=execution_name,
                     type=_EVENT_TYPES[kind],
-                    event_time=codec.from_micros(event_time),
+                    event_time=time,
                     labels=codec.json_value(labels),
                 )
                 found_events.append((pk, event))
