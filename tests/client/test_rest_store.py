@@ -1,8 +1,9 @@
 """RestStore against a live server: retries, idempotent retried writes, auth, one pool.
 
 The servers here are real uvicorn servers on 127.0.0.1. A few wrap the app to misbehave on
-purpose: refuse with 503, or do the work and then answer 503 as if the reply were lost,
-which is the case a retried write must not duplicate.
+purpose: refuse with 503 without doing the work, or do the work and then lose the reply (cut
+the connection mid-reply, or answer 504 as a proxy that gave up waiting), which is the case
+a retried write must not duplicate.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ class Faults:
     refuse: int = 0
     """The next `refuse` requests get 503 without reaching the app."""
     lose: int = 0
-    """The next `lose` requests are processed, then answered 503 (the reply is lost)."""
+    """The next `lose` requests are processed, then their connection is cut mid-reply."""
+    gateway: bool = False
+    """Lost replies are answered 504, as a proxy that gave up waiting, instead."""
     seen: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,7 +61,7 @@ class Faults:
                 pass
 
             await self.app(scope, receive, swallow)
-            await _unavailable(send)
+            await (_gateway_timeout(send) if self.gateway else _cut(send))
             return
         await self.app(scope, receive, send)
 
@@ -68,6 +71,20 @@ async def _unavailable(send: Send) -> None:
     headers = [(b"content-type", b"application/json")]
     await send({"type": "http.response.start", "status": 503, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _cut(send: Send) -> None:
+    """Start a reply and stop short of its declared length: the server closes the
+    connection, and the client reads a broken reply (httpx.RemoteProtocolError)."""
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"1000")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{"})
+
+
+async def _gateway_timeout(send: Send) -> None:
+    headers = [(b"content-type", b"text/html")]
+    await send({"type": "http.response.start", "status": 504, "headers": headers})
+    await send({"type": "http.response.body", "body": b"<html>504 Gateway Time-out</html>"})
 
 
 @pytest.fixture
@@ -138,12 +155,45 @@ def test_a_create_whose_reply_was_lost_is_made_once(
     assert [a.name for a in backing.list(PARENT, Artifact).items] == [made.name]
 
 
+def test_a_create_whose_reply_a_proxy_lost_is_made_once(
+    faults: Faults, client: RestStore, backing: SqlStore
+) -> None:
+    faults.lose, faults.gateway = 1, True
+    made = client.create(PARENT, Artifact(display_name="once"), "a1")
+    # The retry met ALREADY_EXISTS, and the client found the earlier try had made it.
+    assert [seen["path"].rsplit("/", 1)[1] for seen in faults.seen] == ["artifacts"] * 2 + ["a1"]
+    assert [a.name for a in backing.list(PARENT, Artifact).items] == [made.name]
+
+
 def test_a_create_with_a_taken_id_still_fails_when_nothing_was_retried(
     client: RestStore,
 ) -> None:
     client.create(PARENT, Artifact(display_name="a"), "a1")
     with pytest.raises(AlreadyExistsError):
         client.create(PARENT, Artifact(display_name="a"), "a1")
+
+
+def test_a_refused_try_did_nothing_so_its_retry_reports_what_it_finds(
+    faults: Faults, client: RestStore
+) -> None:
+    # A 503 (the server's concurrency guard, say) means the try was not done: a delete of
+    # a missing resource is still NOT_FOUND, a create of a taken id still ALREADY_EXISTS.
+    client.create(PARENT, Artifact(display_name="a"), "a1")
+    faults.refuse = 1
+    with pytest.raises(NotFoundError):
+        client.delete(f"{PARENT}/artifacts/missing", Artifact)
+    faults.refuse = 1
+    with pytest.raises(AlreadyExistsError):
+        client.create(PARENT, Artifact(display_name="a"), "a1")
+
+
+def test_a_try_that_could_not_connect_did_nothing_either(
+    server: LiveServer, client: RestStore
+) -> None:
+    server.stop()
+    threading.Timer(0.3, server.start).start()
+    with pytest.raises(NotFoundError):
+        client.delete(f"{PARENT}/artifacts/missing", Artifact)  # first sent while down
 
 
 def test_batch_record_and_finish_whose_replies_were_lost_are_made_once(

@@ -1,10 +1,13 @@
 """HTTP calls to an mlineage server: one connection pool, bearer auth, retries, errors.
 
-A call that fails to connect, loses its connection, or gets 503 UNAVAILABLE is sent again
-after an exponential backoff with full jitter (a 503's `Retry-After` is honoured), until
-`RetryPolicy.timeout` seconds have passed since the first try: long enough by default to
-ride out a server restart. Callers learn whether a reply came after a retry, so a create
-whose first try did succeed (its reply lost) can be recognised on ALREADY_EXISTS.
+A call that fails to connect, loses its connection, or gets 503 UNAVAILABLE (or a proxy's
+502 or 504) is sent again after an exponential backoff with full jitter (a `Retry-After` is
+honoured), until `RetryPolicy.timeout` seconds have passed since the first try: long enough
+by default to ride out a server restart. Callers learn whether an earlier try may have taken
+effect, so a create whose first try did succeed (its reply lost) can be recognised on
+ALREADY_EXISTS. Only a try that was sent and then lost (its connection broke while writing
+or reading, or a proxy answered 502/504) may have; one that could not connect, or was
+refused with 503 (the server's concurrency guard, an unreachable database), did not.
 
 Errors in Google's JSON shape become the `mlineage.errors` class of their status, so code
 on the REST client sees the same exceptions as code on a local store.
@@ -47,15 +50,12 @@ __all__ = [
 TokenSource = str | Callable[[], str | None] | None
 """A bearer token, or a function returning the current one (None: send none)."""
 
-_RETRIED_ERRORS = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.ReadError,
-    httpx.WriteError,
-    httpx.RemoteProtocolError,
-)
-"""Failures after which the server may not have seen the request, or lost its reply."""
+_NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures before the request left: the server never saw it."""
+_LOST_ERRORS = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+"""Failures of a sent request: the server may have done it and lost its reply."""
+_LOST_STATUSES = frozenset({502, 504})
+"""A proxy's answers when it lost (or gave up waiting for) the server's reply."""
 
 _ERRORS: dict[str, Callable[[str], MlineageError]] = {
     "NOT_FOUND": NotFoundError,
@@ -82,7 +82,7 @@ class RetryPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """A successful reply: its JSON body and whether an earlier try had been sent."""
+    """A successful reply: its JSON body and whether an earlier try may have taken effect."""
 
     body: bytes
     retried: bool
@@ -165,6 +165,7 @@ class Transport:
         deadline = time.monotonic() + policy.timeout
         backoff = policy.initial_backoff
         tries = 0
+        maybe_applied = False  # an earlier try was sent and its reply lost
         query = {k: v for k, v in (params or {}).items() if v is not None}
         while True:
             tries += 1
@@ -177,20 +178,25 @@ class Transport:
                     content=body,
                     headers=self._headers(body is not None),
                 )
-            except _RETRIED_ERRORS as exc:
+            except _NOT_SENT_ERRORS as exc:
                 failure: str = f"{type(exc).__name__}: {exc}"
+            except _LOST_ERRORS as exc:
+                failure = f"{type(exc).__name__}: {exc}"
+                maybe_applied = True
             except httpx.TimeoutException as exc:
                 raise UnavailableError(
                     f"{method} {self.base_url}{path} got no reply in time ({exc})"
                 ) from None
             else:
-                if response.status_code < 400:
-                    return Reply(response.content, retried=tries > 1)
-                if response.status_code != 503:
+                status = response.status_code
+                if status < 400:
+                    return Reply(response.content, retried=maybe_applied)
+                if status != 503 and status not in _LOST_STATUSES:
                     error = error_from_response(response)
-                    error.retried = tries > 1  # type: ignore[attr-defined]
+                    error.retried = maybe_applied  # type: ignore[attr-defined]
                     raise error
-                failure = f"HTTP 503: {response.text[:200]}"
+                failure = f"HTTP {status}: {response.text[:200]}"
+                maybe_applied = maybe_applied or status in _LOST_STATUSES
                 wait = _retry_after(response)
             delay = max(wait, random.uniform(0, backoff))  # full jitter
             if time.monotonic() + delay > deadline:
@@ -203,8 +209,8 @@ class Transport:
 
 
 def was_retried(error: BaseException) -> bool:
-    """Whether the reply that raised `error` answered a retry (an earlier try was sent,
-    so it may have taken effect)."""
+    """Whether the reply that raised `error` answered a retry of a try that was sent and
+    lost, so it may have taken effect."""
     return bool(getattr(error, "retried", False))
 
 
