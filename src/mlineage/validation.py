@@ -160,3 +160,33 @@ def check_step(step: Any) -> int:
     if not 0 <= value < 2**63:
         raise InvalidArgumentError("step", f"must be between 0 and 2**63-1, got {value}")
     return value
+
+
+MAX_PAGE_SIZE = 10_000
+"""The most rows one page of a list may hold (a larger page_size is served this many)."""
+
+
+def check_page_size(page_size: int | None) -> int | None:
+    """A page size as lists take it: None or 0 is the default (None), a larger one than
+    `MAX_PAGE_SIZE` is capped, a negative one or a non-int is refused."""
+    if page_size is None or page_size == 0:
+        return None
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 0:
+        raise InvalidArgumentError("page_size", f"must be a non-negative int, got {page_size!r}")
+    return min(page_size, MAX_PAGE_SIZE)
+
+
+MIN_POINTS = 4
+"""The fewest points a downsampled time-series key is drawn with: one range's first, last,
+lowest and highest point."""
+
+
+def check_max_points(max_points: Any) -> int:
+    """A time-series read's `max_points`: an int of at least `MIN_POINTS`."""
+    if isinstance(max_points, bool) or not isinstance(max_points, int):
+        raise InvalidArgumentError(
+            "max_points", f"must be an integer, got {type(max_points).__name__}"
+        )
+    if max_points < MIN_POINTS:
+        raise InvalidArgumentError("max_points", f"must be at least {MIN_POINTS}, got {max_points}")
+    return max_points

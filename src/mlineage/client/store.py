@@ -36,9 +36,7 @@ from mlineage.errors import (
     InvalidTypeError,
     NotFoundError,
 )
-from mlineage.store import pagination
 from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
-from mlineage.store.downsample import check_max_points
 from mlineage.types import (
     Artifact,
     Context,
@@ -57,8 +55,10 @@ from mlineage.types import (
 from mlineage.validation import (
     ParamValue,
     check_labels,
+    check_max_points,
     check_metadata,
     check_metrics,
+    check_page_size,
     check_params,
     check_step,
 )
@@ -717,7 +717,7 @@ def _gather(
 ) -> Page[T]:
     """One page of up to `page_size` items (all items when None), assembled from as many
     server pages as the server's page-size cap makes necessary."""
-    wanted = pagination.check_page_size(page_size)
+    wanted = check_page_size(page_size)
     items: builtins.list[T] = []
     token = page_token or None
     while True:

@@ -11,8 +11,8 @@ from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store.downsample import MIN_POINTS
 from mlineage.types import StoreName
+from mlineage.validation import MIN_POINTS
 from mlineage.wire import dump, enum_int_requested
 from mlineage.wire.messages import Operation
 

@@ -18,22 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mlineage.errors import InvalidArgumentError
+from mlineage.validation import MIN_POINTS, check_max_points
 
 __all__ = ["MIN_POINTS", "check_max_points", "downsampled_rows"]
-
-MIN_POINTS = 4
-"""The fewest points a downsampled key is drawn with: one range's first, last, low, high."""
-
-
-def check_max_points(max_points: Any) -> int:
-    if isinstance(max_points, bool) or not isinstance(max_points, int):
-        raise InvalidArgumentError(
-            "max_points", f"must be an integer, got {type(max_points).__name__}"
-        )
-    if max_points < MIN_POINTS:
-        raise InvalidArgumentError("max_points", f"must be at least {MIN_POINTS}, got {max_points}")
-    return max_points
 
 
 def _keys(series: sa.Table, run_pk: int, keys: Sequence[str] | None) -> sa.CTE:

@@ -18,8 +18,17 @@ from typing import Any
 import sqlalchemy as sa
 
 from mlineage.errors import InvalidArgumentError
+from mlineage.validation import MAX_PAGE_SIZE, check_page_size
 
-MAX_PAGE_SIZE = 10_000
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "SortKey",
+    "after",
+    "check_page_size",
+    "decode_token",
+    "encode_token",
+    "query_fingerprint",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +69,3 @@ def after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bo
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         clauses.append(sa.and_(*equal, beyond))
     return sa.or_(*clauses)
-
-
-def check_page_size(page_size: int | None) -> int | None:
-    if page_size is None or page_size == 0:
-        return None
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 0:
-        raise InvalidArgumentError("page_size", f"must be a non-negative int, got {page_size!r}")
-    return min(page_size, MAX_PAGE_SIZE)
