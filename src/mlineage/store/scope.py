@@ -117,18 +117,18 @@ def resolve(connection: Connection, stores: StoreIds, name: str, kind: ResourceK
     store_pk = stores.find(connection, parsed.parent)
     if store_pk is None:
         raise not_found(parsed, kind)
-    pk = driver.execute(
+    pk = driver.scalar(
         connection, _node_lookup(kind), {"store_pk": store_pk, "resource_id": parsed.resource_id}
-    ).scalar()
+    )
     if pk is None:
         raise not_found(parsed, kind)
     return NodeRef(pk, store_pk, parsed)
 
 
 def _lookup_one(connection: Connection, kind: str, store_pk: int, name: ResourceName) -> int:
-    pk = driver.execute(
+    pk = driver.scalar(
         connection, _node_lookup(kind), {"store_pk": store_pk, "resource_id": name.resource_id}
-    ).scalar()
+    )
     if pk is None:
         raise not_found(name, kind)  # type: ignore[arg-type]
     return int(pk)
@@ -148,11 +148,11 @@ def resolve_many(
     if len(parsed) == 1:
         return [_lookup_one(connection, kind, store_pk, parsed[0])]
     found: dict[str, int] = dict(
-        driver.execute(
+        driver.rows(
             connection,
             nodes_lookup(kind),
             {"store_pk": store_pk, "resource_ids": sorted({p.resource_id for p in parsed})},
-        ).all()
+        )
     )
     for p in parsed:
         if p.resource_id not in found:

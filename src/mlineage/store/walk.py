@@ -84,7 +84,7 @@ def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[i
     statement = _same_data_statement(way)
     pairs: list[tuple[int, int]] = []
     for chunk in chunks(ids):
-        pairs += [(a, b) for a, b in driver.execute(connection, statement, {"ids": chunk}).all()]
+        pairs += [(a, b) for a, b in driver.rows(connection, statement, {"ids": chunk})]
     return pairs
 
 
@@ -134,7 +134,7 @@ def _events_round(
         for n, (depth, ids) in enumerate(sorted(by_depth.items())):
             params[f"seed_ids_{n}"], params[f"seed_depth_{n}"] = ids, depth
         statement = _round_statement(way, len(by_depth))
-        for pk, depth in driver.execute(connection, statement, params).all():
+        for pk, depth in driver.rows(connection, statement, params):
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
 
@@ -201,7 +201,7 @@ def _executions(
     near = [pk for pk, depth in artifacts.items() if max_hops is None or depth + 1 <= max_hops]
     executions: dict[int, int] = {}
     for chunk in chunks(sorted(near)):
-        rows = driver.execute(connection, statement, {"ids": chunk}).all()
+        rows = driver.rows(connection, statement, {"ids": chunk})
         for execution_id, artifact_id in rows:
             depth = artifacts[artifact_id] + 1
             executions[execution_id] = min(depth, executions.get(execution_id, depth))
