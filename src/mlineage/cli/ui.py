@@ -51,6 +51,7 @@ def ui(
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         listener.bind(("127.0.0.1", port))
+        listener.listen(128)  # the printed URL takes connections at once (queued until served)
     except OSError as exc:
         listener.close()
         raise FailedPreconditionError(
