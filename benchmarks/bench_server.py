@@ -58,7 +58,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -112,6 +112,7 @@ class Mlflow:
         return f"{self.base}/health"
 
     def make_runs(self, count: int) -> list[str]:
+        self._warm_up()
         with httpx.Client(base_url=self.base, timeout=60) as client:
             reply = client.post(
                 "/api/2.0/mlflow/experiments/create", json={"name": f"bench-{os.urandom(4).hex()}"}
@@ -128,6 +129,25 @@ class Mlflow:
                 reply.raise_for_status()
                 runs.append(reply.json()["run"]["info"]["run_id"])
         return runs
+
+    def _warm_up(self, timeout: float = 300.0) -> None:
+        """Wait until a worker answers a store query: on a fresh database MLflow creates
+        its tables on the first request, and a worker may be restarted meanwhile."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                reply = httpx.post(
+                    f"{self.base}/api/2.0/mlflow/experiments/search",
+                    json={"max_results": 1},
+                    timeout=timeout,
+                )
+                if reply.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"MLflow at {self.base} never answered a query")
+            time.sleep(1.0)
 
     def log_metric(self, run: str, i: int) -> Request:
         body = {"run_id": run, "key": "loss", "value": 1.0 / (i + 1),
@@ -300,6 +320,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="mlineage-bench-server-") as directory:
         workdir = Path(directory)
+        workdir.chmod(0o755)  # the postgres user must reach the cluster's folder inside it
         with postgres_cluster(workdir / "pg") if "postgresql" in backends else _none() as pg:
             for backend in backends:
                 print(f"{backend}:", flush=True)

@@ -238,6 +238,21 @@ def test_points_round_trip_with_their_wall_time(store: MetadataStore, run: str) 
     assert [p.value for p in read[2:]] == [math.inf, -math.inf, 1e-300]
 
 
+def test_a_step_written_twice_in_one_batch_keeps_the_later_value(
+    store: MetadataStore, run: str
+) -> None:
+    store.write_time_series_points(run, [TimeSeriesPoint("loss", 0, 9.0, WHEN)])
+    store.write_time_series_points(
+        run,
+        [
+            TimeSeriesPoint("loss", 0, 1.0, WHEN),
+            TimeSeriesPoint("loss", 1, 2.0, WHEN),
+            TimeSeriesPoint("loss", 0, 3.0, WHEN),
+        ],
+    )
+    assert [(p.step, p.value) for p in store.read_time_series(run)] == [(0, 3.0), (1, 2.0)]
+
+
 def test_reading_chosen_keys(store: MetadataStore, run: str) -> None:
     store.write_time_series(run, {"loss": 1.0, "acc": 0.5, "lr": 0.1})
     assert {p.key for p in store.read_time_series(run, ["loss", "lr"])} == {"loss", "lr"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import decimal
+import functools
 import json
 import sqlite3
 import uuid
@@ -172,6 +173,57 @@ def insert(dialect: str, table: sa.Table) -> Any:
     if dialect == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def _pg_array_type(column: sa.Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, sa.BigInteger):
+        return "bigint[]"
+    if isinstance(kind, sa.Integer):
+        return "integer[]"
+    if isinstance(kind, sa.Float):
+        return "double precision[]"
+    if isinstance(kind, sa.String):
+        return "text[]"
+    raise TypeError(f"no array type for column {column.name} ({kind})")
+
+
+@functools.lru_cache(maxsize=32)
+def _pg_unnest_upsert(table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> Any:
+    arrays = ", ".join(f"CAST(:{c} AS {_pg_array_type(table.c[c])})" for c in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    return sa.text(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(keys)}) {action}"
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _upsert_statement(
+    dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    statement = insert(dialect, table)
+    updates = {c: statement.excluded[c] for c in columns if c not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+
+
+def upsert_many(
+    connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE for rows of one shape; of two rows with the
+    same keys the later wins. PostgreSQL gets one statement over unnest()ed arrays (a batch
+    of 1,000 rows is one round trip and one plan), SQLite an executemany."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and len(rows) > 1:
+        latest = {tuple(row[k] for k in keys): row for row in rows}
+        arrays = {c: [row[c] for row in latest.values()] for c in columns}
+        connection.execute(_pg_unnest_upsert(table, columns, keys), arrays)
+        return
+    connection.execute(_upsert_statement(dialect, table, columns, keys), rows)
 
 
 def is_retryable(dialect: str, error: DBAPIError) -> bool:

@@ -6,7 +6,6 @@ experiment is four queries whatever the number of runs.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -31,22 +30,10 @@ TERMINAL_STATES = {
 }
 
 
-@functools.lru_cache(maxsize=64)
-def _upsert_statement(
-    dialect: str, table: sa.Table, columns: tuple[str, ...], keys: tuple[str, ...]
-) -> Any:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, built once per shape (building is slow)."""
-    statement = dialects.insert(dialect, table)
-    updates = {c: statement.excluded[c] for c in columns if c not in keys}
-    return statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
-
-
 def _upsert(
     connection: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: tuple[str, ...]
 ) -> None:
-    if rows:
-        statement = _upsert_statement(connection.dialect.name, table, tuple(rows[0]), keys)
-        connection.execute(statement, rows)
+    dialects.upsert_many(connection, table, rows, keys)
 
 
 def create(
