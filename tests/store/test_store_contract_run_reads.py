@@ -152,6 +152,15 @@ def test_a_series_no_longer_than_max_points_is_read_whole(store: MetadataStore, 
     assert _plain(store.read_time_series(run, max_points=4)) == whole
 
 
+def test_without_max_points_every_point_of_a_long_series_is_read(
+    store: MetadataStore, run: str
+) -> None:
+    """No backend caps a plain read (a server downsamples only when asked)."""
+    _write_series(store, run, "loss", [1 / (step + 1) for step in range(12_000)])
+    points = store.read_time_series(run)
+    assert [p.step for p in points] == list(range(12_000))
+
+
 def test_a_long_series_is_downsampled_keeping_its_ends_and_spikes(
     store: MetadataStore, run: str
 ) -> None:

@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mlineage.server.app import store_of
-from mlineage.server.rest import STORE_PATH, max_points_of, respond, settings_of
+from mlineage.server.rest import STORE_PATH, max_points_of, respond
 from mlineage.store import MetadataStore
 from mlineage.types import StoreName
 from mlineage.wire.messages import (
@@ -232,15 +232,15 @@ def read_time_series(
         int | None,
         Query(
             alias="maxPoints",
-            description="Downsample each longer key to at most this many points (>= 4; "
-            "default and cap 10,000)",
+            description="Downsample each longer key to at most this many points (>= 4, "
+            "cap 10,000); default: every point",
         ),
     ] = None,
 ) -> Response:
-    """A run's points by key then step; a key of more points than `maxPoints` (default
-    and cap: the server's `max_points_per_series`) comes back downsampled."""
-    cap = settings_of(request).max_points_per_series
-    most = max_points_of(request, cap if max_points is None else max_points, "max_points")
+    """A run's points by key then step: every point, as the store contract promises, or
+    with `maxPoints` (capped at the server's `max_points_per_series`) each longer key
+    downsampled to that many."""
+    most = None if max_points is None else max_points_of(request, max_points, "max_points")
     points = db.read_time_series(_context(project, location, store, context), keys, max_points=most)
     return respond(
         request, ReadTimeSeriesResponse(points=[TimeSeriesPointJson.from_domain(p) for p in points])
