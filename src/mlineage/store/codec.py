@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,12 +45,23 @@ def null_to_nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+"""The C scanner behind `json.loads`, without its whitespace handling (two regular
+expression matches per call): the store writes compact JSON."""
+
+
 def json_value(value: Any) -> Any:
     """A JSON column's value as read: text from SQLite's driver, already decoded by
     PostgreSQL's or by SQLAlchemy."""
-    if type(value) is str:
-        return {} if value == "{}" else json.loads(value)
-    return value
+    if type(value) is not str:
+        return value
+    if value == "{}":
+        return {}
+    try:
+        found, end = _SCAN(value, 0)
+    except StopIteration:
+        end = -1
+    return found if end == len(value) else json.loads(value)
 
 
 COMMON_COLUMNS = (
