@@ -91,6 +91,15 @@ def test_a_bad_filter_is_one_line_naming_the_position(
     assert "Traceback" not in err
 
 
+def test_csv_text_a_spreadsheet_would_run_as_a_formula_is_defused(cli: Invoke) -> None:
+    with mlineage.start_run("r-formula"):
+        mlineage.log_params({"note": '=HYPERLINK("http://x.example","click")', "delta": -1})
+    text = cli("runs", "list", "-e", "sweep", "--format", "csv").stdout
+    row = next(r for r in csv.DictReader(io.StringIO(text)) if r["run_name"] == "r-formula")
+    assert row["param.note"] == '\'=HYPERLINK("http://x.example","click")'
+    assert row["param.delta"] == "-1"  # a number is not text: left as it is
+
+
 def test_csv_and_json_parse(cli: Invoke) -> None:
     with mlineage.start_run("r0"):  # no params: the others' ints stay ints beside it
         mlineage.log_metrics({"accuracy": 0.1})

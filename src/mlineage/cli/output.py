@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mlineage.csvtext import spreadsheet_safe
+
 __all__ = ["Format", "cell", "emit", "plain", "print_table", "stdout"]
 
 
@@ -60,7 +62,9 @@ def cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
+        return spreadsheet_safe(json.dumps(value, sort_keys=True))
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
 
 
@@ -70,7 +74,9 @@ def _csv_value(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
+        return spreadsheet_safe(json.dumps(value, sort_keys=True))
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return str(value)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlineage.csvtext import spreadsheet_safe
 from mlineage.errors import InvalidArgumentError
 from mlineage.store import ExperimentRow, MetadataStore
 
@@ -218,6 +219,4 @@ def _csv_value(value: Any) -> str:
         return repr(value)
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
-    text = str(value)
-    # A spreadsheet would run text starting with these as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(str(value))
