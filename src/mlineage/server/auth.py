@@ -27,8 +27,8 @@ and `/static/...`) is decided here, before any route runs:
     GET, HEAD, OPTIONS                                  reader
     POST of a custom method that reads: a verb          reader
       starting with query, read, batchRead, get, list,
-      search, export, diff or compare
-      (`:queryArtifactLineageSubgraph`, `:batchRead`)
+      search, export, diff or compare (the reads of
+      this server are GETs; the rule keeps a future POST read a read)
     POST creating a resource (`artifacts?artifactId=`)   writer
     PATCH, PUT                                          writer
     POST of any other custom method (`:addExecutionEvents`,

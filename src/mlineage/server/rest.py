@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from starlette.convertors import Convertor, register_url_convertor
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.types import StoreName
 from mlineage.validation import MIN_POINTS
 from mlineage.wire import dump, enum_int_requested
 from mlineage.wire.messages import Operation
@@ -26,7 +25,6 @@ __all__ = [
     "page_size_of",
     "respond",
     "settings_of",
-    "store_name",
 ]
 
 
@@ -46,10 +44,6 @@ register_url_convertor("rid", ResourceIdConvertor())
 
 STORE_PATH = "/v1/projects/{project:rid}/locations/{location:rid}/metadataStores/{store:rid}"
 """The path of one metadata store; resource routes extend it."""
-
-
-def store_name(project: str, location: str, store: str) -> StoreName:
-    return StoreName(project, location, store)
 
 
 def settings_of(request: Request) -> ServerSettings:

@@ -33,13 +33,6 @@ def dump(message: BaseModel, *, enum_int: bool = False) -> bytes:
     ).encode()
 
 
-def dump_dict(message: BaseModel, *, enum_int: bool = False) -> dict[str, Any]:
-    result: dict[str, Any] = message.model_dump(
-        mode="json", by_alias=True, exclude_none=True, context={"enum_int": enum_int}
-    )
-    return result
-
-
 def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
     """`("events", 0, "type")` -> `events[0].type`."""
     path = ""

@@ -14,7 +14,6 @@ from mlineage.wire.resources import (
     EventJson,
     ExecutionJson,
     MetadataSchemaJson,
-    MetadataStoreJson,
 )
 from mlineage.wire.runs import (
     ExperimentRowJson,
@@ -42,7 +41,6 @@ __all__ = [
     "ListContextsResponse",
     "ListExecutionsResponse",
     "ListMetadataSchemasResponse",
-    "ListMetadataStoresResponse",
     "ListRunsResponse",
     "LogMetricsRequest",
     "LogParamsRequest",
@@ -76,11 +74,6 @@ class Operation(Message):
 
 
 # -- lists --------------------------------------------------------------------------------
-class ListMetadataStoresResponse(Message):
-    metadata_stores: list[MetadataStoreJson] = Field(default_factory=list)
-    next_page_token: str = ""
-
-
 class ListArtifactsResponse(Message):
     artifacts: list[ArtifactJson] = Field(default_factory=list)
     next_page_token: str = ""
