@@ -42,7 +42,7 @@ def list_experiments(
         rows.append(
             {
                 "name": context.name,
-                "runs": len(settings.store().list_runs(context.resource_name)),
+                "runs": settings.store().count_runs(context.resource_name),
                 "description": context.description,
                 "created": context.create_time,
             }
