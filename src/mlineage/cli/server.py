@@ -9,7 +9,6 @@ import typer
 
 from mlineage.errors import FailedPreconditionError
 from mlineage.store import default_store_url, migrate
-from mlineage.store.engine import Database, create_engine
 
 __all__ = ["register"]
 
@@ -29,26 +28,8 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(store: StoreOption = None) -> None:
     """Apply the schema migrations this mlineage needs (safe to run again)."""
-    db = Database(create_engine(store or default_store_url()))
-    try:
-        migrate.upgrade(db)
-    finally:
-        db.close()
+    migrate.upgrade_store(store or default_store_url())
     typer.echo(f"schema at revision {migrate.HEAD_REVISION}")
-
-
-def check_schema(store_url: str) -> None:
-    """Create the schema of an empty database; refuse one whose schema is older or newer."""
-    db = Database(create_engine(store_url))
-    try:
-        with db.read() as connection:
-            empty = migrate.current_revision(connection) is None
-        if empty:
-            migrate.upgrade(db)
-        else:
-            migrate.ensure_current(db, auto_upgrade=False)
-    finally:
-        db.close()
 
 
 def server(
@@ -71,7 +52,7 @@ def server(
 
     url = store or default_store_url()
     try:
-        check_schema(url)
+        migrate.prepare_store(url)
     except FailedPreconditionError as exc:
         raise FailedPreconditionError(f"the server will not start: {exc.message}") from exc
     _warn_if_unreachable(url, host, insecure_allow_anonymous)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError
-from mlineage.store import default_store_url, display_url
+from mlineage.store import default_store_url, display_url, migrate, open_store
 
 __all__ = ["register", "ui"]
 
@@ -33,9 +33,7 @@ def ui(
     """Open the web UI on this machine: experiments, runs, charts, lineage."""
     import uvicorn
 
-    from mlineage.cli.server import check_schema
     from mlineage.server.app import ServerSettings, create_app
-    from mlineage.store.sql import SqlStore
 
     url = store or default_store_url()
     if url.startswith(("http://", "https://")):
@@ -45,7 +43,7 @@ def ui(
             "`mlineage ui` serves a database (a SQLite file or postgresql://...)",
         )
     try:
-        check_schema(url)
+        migrate.prepare_store(url)
     except FailedPreconditionError as exc:
         raise FailedPreconditionError(f"the UI will not start: {exc.message}") from exc
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -57,7 +55,7 @@ def ui(
         raise FailedPreconditionError(
             f"cannot listen on 127.0.0.1:{port}: {exc.strerror}"
         ) from None
-    opened = SqlStore(url, auto_upgrade=False)
+    opened = open_store(url)
     app = create_app(opened, ServerSettings(store_url=url))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     address = f"http://127.0.0.1:{listener.getsockname()[1]}/"

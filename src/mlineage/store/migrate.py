@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from mlineage.errors import FailedPreconditionError
 from mlineage.store import dialects
-from mlineage.store.engine import Database
+from mlineage.store.engine import Database, create_engine
 
 HEAD_REVISION = "0003"
 """The newest migration; a test checks it matches the migrations folder."""
@@ -81,3 +81,27 @@ def _refuse_newer(revision: str | None) -> None:
             f"the database schema revision {revision} is newer than this mlineage knows "
             f"(head {HEAD_REVISION}): upgrade mlineage"
         )
+
+
+def upgrade_store(url: str) -> None:
+    """Apply every migration to the database at `url` (`mlineage db upgrade`)."""
+    db = Database(create_engine(url))
+    try:
+        upgrade(db)
+    finally:
+        db.close()
+
+
+def prepare_store(url: str) -> None:
+    """For a server: create the schema of an empty database, and refuse one whose schema
+    is at another revision (FAILED_PRECONDITION naming `mlineage db upgrade`)."""
+    db = Database(create_engine(url))
+    try:
+        with db.read() as connection:
+            empty = current_revision(connection) is None
+        if empty:
+            upgrade(db)
+        else:
+            ensure_current(db, auto_upgrade=False)
+    finally:
+        db.close()
