@@ -67,7 +67,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mlineage.errors import UnauthenticatedError, UnavailableError
 from mlineage.server.errors import error_response
 from mlineage.store import MetadataStore
-from mlineage.store.engine import Database, create_engine
 from mlineage.store.sql import SqlStore
 from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore, hash_secret
 
@@ -466,7 +465,7 @@ def tokens_of(store: MetadataStore, settings: ServerSettings) -> TokenStore:
     """The tokens in the server's database, sharing the store's connections when it has some."""
     if isinstance(store, SqlStore):
         return TokenStore(store.db)
-    return TokenStore(Database(create_engine(settings.store_url)), owned=True)
+    return TokenStore.open(settings.store_url)
 
 
 def install_auth(
