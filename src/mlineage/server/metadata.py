@@ -14,8 +14,7 @@ from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundEr
 from mlineage.server.app import store_of
 from mlineage.server.rest import STORE_PATH, operation, page_size_of, respond, settings_of
 from mlineage.store import MetadataStore
-from mlineage.store.base import Direction
-from mlineage.store.lineage import DEFAULT_NODE_LIMIT, MAX_NODE_LIMIT
+from mlineage.store.base import DEFAULT_NODE_LIMIT, MAX_NODE_LIMIT, Direction
 from mlineage.types import Artifact, Context, Execution, StoreName
 from mlineage.wire.messages import (
     AddContextArtifactsAndExecutionsRequest,

@@ -30,6 +30,8 @@ from mlineage.types import (
 from mlineage.validation import ParamValue
 
 __all__ = [
+    "DEFAULT_NODE_LIMIT",
+    "MAX_NODE_LIMIT",
     "Direction",
     "ExperimentRow",
     "MetadataStore",
@@ -45,6 +47,10 @@ __all__ = [
 ]
 
 Node = TypeVar("Node", Artifact, Execution, Context)
+DEFAULT_NODE_LIMIT = 10_000
+"""Artifacts a lineage query walks when the caller sets no `node_limit`."""
+MAX_NODE_LIMIT = 100_000
+"""The largest `node_limit` a lineage query accepts."""
 Direction = Literal["upstream", "downstream", "both"]
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
 from mlineage.store import codec, dialects, driver, filters, graph, nodes, schema, walk
+from mlineage.store.base import DEFAULT_NODE_LIMIT, MAX_NODE_LIMIT
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import (
     Artifact,
@@ -31,8 +32,6 @@ from mlineage.types import (
     StoreName,
 )
 
-DEFAULT_NODE_LIMIT = 10_000
-MAX_NODE_LIMIT = 100_000
 _DIRECTIONS = ("upstream", "downstream", "both")
 
 
