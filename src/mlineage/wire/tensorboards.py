@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from pydantic import Field
 
@@ -83,7 +83,9 @@ class TensorboardJson(Message):
         )
 
 
-class TensorboardExperimentJson(Message):
+class _ContextViewJson(Message):
+    """The fields of a TensorboardExperiment or TensorboardRun (both views of a context)."""
+
     name: str = ""
     display_name: str = ""
     description: str = ""
@@ -93,16 +95,22 @@ class TensorboardExperimentJson(Message):
     update_time: Timestamp | None = None
 
     @classmethod
-    def from_domain(cls, experiment: TensorboardExperiment) -> TensorboardExperimentJson:
+    def _of(cls, view: TensorboardExperiment | TensorboardRun) -> Self:
         return cls(
-            name=experiment.name,
-            display_name=experiment.display_name,
-            description=experiment.description,
-            labels=experiment.labels,
-            etag=experiment.etag,
-            create_time=experiment.create_time,
-            update_time=experiment.update_time,
+            name=view.name,
+            display_name=view.display_name,
+            description=view.description,
+            labels=view.labels,
+            etag=view.etag,
+            create_time=view.create_time,
+            update_time=view.update_time,
         )
+
+
+class TensorboardExperimentJson(_ContextViewJson):
+    @classmethod
+    def from_domain(cls, experiment: TensorboardExperiment) -> TensorboardExperimentJson:
+        return cls._of(experiment)
 
     def to_domain(self) -> TensorboardExperiment:
         return TensorboardExperiment(
@@ -110,26 +118,10 @@ class TensorboardExperimentJson(Message):
         )
 
 
-class TensorboardRunJson(Message):
-    name: str = ""
-    display_name: str = ""
-    description: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-    etag: str = ""
-    create_time: Timestamp | None = None
-    update_time: Timestamp | None = None
-
+class TensorboardRunJson(_ContextViewJson):
     @classmethod
     def from_domain(cls, run: TensorboardRun) -> TensorboardRunJson:
-        return cls(
-            name=run.name,
-            display_name=run.display_name,
-            description=run.description,
-            labels=run.labels,
-            etag=run.etag,
-            create_time=run.create_time,
-            update_time=run.update_time,
-        )
+        return cls._of(run)
 
     def to_domain(self) -> TensorboardRun:
         return TensorboardRun(
