@@ -12,7 +12,7 @@ from rich.text import Text
 
 from mlineage import types
 from mlineage.cli import resolve
-from mlineage.cli.options import LocationOption, ProjectOption, StoreOption, connect
+from mlineage.cli.options import FormatOption, LocationOption, ProjectOption, StoreOption, connect
 from mlineage.cli.output import Format, cell, emit, plain, stdout
 from mlineage.sdk.config import settings
 from mlineage.types import EventType
@@ -47,9 +47,7 @@ def list_artifacts(
         str, typer.Option("--order-by", help='e.g. "create_time desc" or display_name.')
     ] = "create_time desc",
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
-    fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")
-    ] = Format.table,
+    fmt: FormatOption = Format.table,
     store: StoreOption = None,
     project: ProjectOption = None,
     location: LocationOption = None,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlineage.cli.options import LocationOption, ProjectOption, StoreOption, connect
+from mlineage.cli.options import FormatOption, LocationOption, ProjectOption, StoreOption, connect
 from mlineage.cli.output import Format, emit
 from mlineage.sdk.config import settings
 from mlineage.sdk.experiments import EXPERIMENT_SCHEMA
@@ -15,10 +15,6 @@ from mlineage.sdk.resources import Context
 __all__ = ["register"]
 
 experiments_app = typer.Typer(help="Experiments: named groups of runs.", no_args_is_help=True)
-
-FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")
-]
 
 
 @experiments_app.command("list")

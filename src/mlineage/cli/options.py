@@ -6,9 +6,18 @@ from typing import Annotated
 
 import typer
 
+from mlineage.cli.output import Format
 from mlineage.sdk.tracking import init
 
-__all__ = ["ExperimentOption", "LocationOption", "ProjectOption", "StoreOption", "connect"]
+__all__ = [
+    "DatabaseOption",
+    "ExperimentOption",
+    "FormatOption",
+    "LocationOption",
+    "ProjectOption",
+    "StoreOption",
+    "connect",
+]
 
 StoreOption = Annotated[
     str | None,
@@ -19,6 +28,20 @@ StoreOption = Annotated[
         "(default ~/.mlineage/metadata.db).",
         show_default=False,
     ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="MLINEAGE_STORE",
+        help="A database: a SQLite path, sqlite:///... or postgresql://... "
+        "(default ~/.mlineage/metadata.db).",
+        show_default=False,
+    ),
+]
+"""`--store` of the commands that work on the database itself (server, ui, db, token)."""
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")
 ]
 ProjectOption = Annotated[
     str | None,

@@ -16,6 +16,7 @@ from rich.text import Text
 from mlineage.cli import resolve
 from mlineage.cli.options import (
     ExperimentOption,
+    FormatOption,
     LocationOption,
     ProjectOption,
     StoreOption,
@@ -35,9 +36,6 @@ __all__ = ["register", "sort_rows"]
 
 runs_app = typer.Typer(help="Experiment and pipeline runs.", no_args_is_help=True)
 
-FormatOption = Annotated[
-    Format, typer.Option("--format", "-f", help="table for people, csv or json for scripts.")
-]
 BASE_COLUMNS = ["run_name", "run_type", "state"]
 
 

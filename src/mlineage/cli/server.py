@@ -7,33 +7,24 @@ from typing import Annotated
 
 import typer
 
+from mlineage.cli.options import DatabaseOption
 from mlineage.errors import FailedPreconditionError
 from mlineage.store import default_store_url, migrate
 
 __all__ = ["register"]
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="MLINEAGE_STORE",
-        help="A SQLite path, sqlite:///... or postgresql://... (default ~/.mlineage/metadata.db).",
-        show_default=False,
-    ),
-]
-
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
-def db_upgrade(store: StoreOption = None) -> None:
+def db_upgrade(store: DatabaseOption = None) -> None:
     """Apply the schema migrations this mlineage needs (safe to run again)."""
     migrate.upgrade_store(store or default_store_url())
     typer.echo(f"schema at revision {migrate.HEAD_REVISION}")
 
 
 def server(
-    store: StoreOption = None,
+    store: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from mlineage.cli.options import DatabaseOption
 from mlineage.errors import InvalidArgumentError
 from mlineage.store import default_store_url, display_url
 from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore
@@ -26,17 +27,6 @@ __all__ = ["register", "token_app"]
 token_app = typer.Typer(
     help="API tokens for `mlineage server`: create, list, revoke.", no_args_is_help=True
 )
-
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="MLINEAGE_STORE",
-        help="The server's database: a SQLite path, sqlite:///... or postgresql://... "
-        "(default ~/.mlineage/metadata.db).",
-        show_default=False,
-    ),
-]
 
 
 def _open(store: str | None) -> TokenStore:
@@ -81,7 +71,7 @@ def create(
             min=1, help="Days until the token expires (default: never).", show_default=False
         ),
     ] = None,
-    store: StoreOption = None,
+    store: DatabaseOption = None,
 ) -> None:
     """Create a token and print its secret, once."""
     expires = None if expires_in_days is None else timedelta(days=expires_in_days)
@@ -115,7 +105,7 @@ def list_tokens(
     project: Annotated[
         str | None, typer.Option(help="Only this project's tokens.", show_default=False)
     ] = None,
-    store: StoreOption = None,
+    store: DatabaseOption = None,
 ) -> None:
     """List tokens (never their secrets), revoked and expired ones too."""
     tokens = _open(store)
@@ -157,7 +147,7 @@ def revoke(
     token_id: Annotated[
         str, typer.Argument(help="The token's ID, as `mlineage token list` shows.")
     ],
-    store: StoreOption = None,
+    store: DatabaseOption = None,
 ) -> None:
     """Revoke a token: servers refuse it within a few seconds."""
     tokens = _open(store)

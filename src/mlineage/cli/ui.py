@@ -8,24 +8,15 @@ from typing import Annotated
 
 import typer
 
+from mlineage.cli.options import DatabaseOption
 from mlineage.errors import FailedPreconditionError, InvalidArgumentError
 from mlineage.store import default_store_url, display_url, migrate, open_store
 
 __all__ = ["register", "ui"]
 
-StoreOption = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        envvar="MLINEAGE_STORE",
-        help="A SQLite path, sqlite:///... or postgresql://... (default ~/.mlineage/metadata.db).",
-        show_default=False,
-    ),
-]
-
 
 def ui(
-    store: StoreOption = None,
+    store: DatabaseOption = None,
     port: Annotated[
         int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1 (0: any free port).")
     ] = 8080,
