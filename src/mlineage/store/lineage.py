@@ -1,4 +1,4 @@
-"""Events and lineage queries.
+"""Lineage queries: the subgraph of an artifact, of a context, an execution's inputs and outputs.
 
 A hop is one event edge: `max_hops=1` from a model reaches the execution that produced it,
 `max_hops=2` also that execution's inputs; 0 is the artifact alone; None walks to the end.
@@ -10,8 +10,7 @@ same URI are the same data: see `store.walk` for the walk and that rule.
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +19,9 @@ from sqlalchemy.engine import Connection
 
 from mlineage import query
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, dialects, driver, filters, graph, nodes, schema, walk
+from mlineage.store import codec, driver, filters, nodes, recording, schema, walk
 from mlineage.store.base import DEFAULT_NODE_LIMIT, MAX_NODE_LIMIT
-from mlineage.store.scope import StoreIds, resolve, resolve_many
+from mlineage.store.scope import StoreIds, resolve
 from mlineage.types import (
     Artifact,
     Event,
@@ -33,166 +32,6 @@ from mlineage.types import (
 )
 
 _DIRECTIONS = ("upstream", "downstream", "both")
-
-
-_EXISTING_EVENTS = sa.select(schema.events.c.artifact_id, schema.events.c.type).where(
-    schema.events.c.execution_id == sa.bindparam("execution_id")
-)
-
-
-def _check_events(events: Sequence[Event], execution: str) -> None:
-    for i, event in enumerate(events):
-        if not isinstance(event, Event):
-            raise InvalidArgumentError(
-                f"events[{i}]", f"must be an Event, got {type(event).__name__}"
-            )
-        if event.type not in (EventType.INPUT, EventType.OUTPUT):
-            raise InvalidArgumentError(f"events[{i}].type", "must be INPUT or OUTPUT")
-        if event.execution and event.execution != execution:
-            raise InvalidArgumentError(
-                f"events[{i}].execution", f"must be empty or {execution}, got {event.execution}"
-            )
-
-
-@functools.cache
-def _events_insert(dialect: str) -> Any:
-    return dialects.insert(dialect, schema.events).on_conflict_do_nothing()
-
-
-def _insert_events(
-    connection: Connection,
-    execution_pk: int,
-    events: Sequence[Event],
-    artifact_pks: Sequence[int],
-    *,
-    new_execution: bool = False,
-) -> None:
-    """Insert the events not yet recorded (an execution just created has none)."""
-    existing: set[tuple[int, str]] = set()
-    if not new_execution:
-        existing = {
-            (artifact_pk, kind)
-            for artifact_pk, kind in driver.rows(
-                connection, _EXISTING_EVENTS, {"execution_id": execution_pk}
-            )
-        }
-    now = codec.now_micros()
-    rows = []
-    for event, artifact_pk in zip(events, artifact_pks, strict=True):
-        key = (artifact_pk, event.type.name)
-        if key in existing:
-            continue
-        existing.add(key)
-        rows.append(
-            {
-                "execution_id": execution_pk,
-                "artifact_id": artifact_pk,
-                "type": event.type.name,
-                "event_time": codec.to_micros(event.event_time) if event.event_time else now,
-                "labels": _labels_text(event.labels),
-            }
-        )
-    if rows:  # a concurrent writer may have recorded the same event: it is kept
-        driver.execute_many(connection, _events_insert(connection.dialect.name), rows)
-
-
-def _labels_text(labels: dict[str, str]) -> str:
-    return json.dumps(dict(labels), separators=(",", ":")) if labels else "{}"
-
-
-def add_events(
-    connection: Connection,
-    stores: StoreIds,
-    execution: str,
-    events: Sequence[Event],
-    contexts: Sequence[str] = (),
-) -> None:
-    ref = resolve(connection, stores, execution, "executions")
-    _check_events(events, execution)
-    artifact_pks = resolve_many(
-        connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
-    )
-    _insert_events(connection, ref.id, events, artifact_pks)
-    if contexts:
-        context_pks = resolve_many(connection, stores, list(contexts), "contexts", ref.store_pk)
-        graph.link_members(connection, context_pks, artifact_pks, [])
-
-
-def record_execution(
-    connection: Connection,
-    stores: StoreIds,
-    store_pk: int,
-    store: StoreName,
-    execution: Execution,
-    execution_id: str | None,
-    *,
-    inputs: Sequence[str],
-    outputs: Sequence[Artifact | str],
-    contexts: Sequence[str],
-) -> tuple[Execution, list[Artifact]]:
-    """Create an execution, its new output artifacts, its events and its context
-    memberships in one transaction."""
-    ((execution_pk, created),) = nodes.insert_with_ids(
-        connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id]
-    )
-    input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    made, output_pks = _outputs(connection, stores, store_pk, store, outputs)
-    events = [_INPUT] * len(input_pks) + [_OUTPUT] * len(output_pks)
-    _insert_events(connection, execution_pk, events, input_pks + output_pks, new_execution=True)
-    if contexts:
-        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
-        graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
-    return created, made
-
-
-_INPUT = Event(artifact="", type=EventType.INPUT)
-_OUTPUT = Event(artifact="", type=EventType.OUTPUT)
-"""Events of the current time without labels (only read by `_insert_events`)."""
-
-
-def _outputs(
-    connection: Connection,
-    stores: StoreIds,
-    store_pk: int,
-    store: StoreName,
-    outputs: Sequence[Artifact | str],
-) -> tuple[list[Artifact], list[int]]:
-    """Create the new output artifacts; returns them and the row ids of all outputs (named
-    ones first)."""
-    new = [o for o in outputs if isinstance(o, Artifact)]
-    made = (
-        nodes.insert_with_ids(
-            connection,
-            store_pk,
-            store,
-            nodes.SPECS[Artifact],
-            new,
-            [a.resource_id or None for a in new],
-        )
-        if new
-        else []
-    )
-    named = [o for o in outputs if isinstance(o, str)]
-    output_pks = resolve_many(connection, stores, named, "artifacts", store_pk)
-    output_pks += [pk for pk, _ in made]
-    return [artifact for _, artifact in made], output_pks
-
-
-def finish_execution(
-    connection: Connection,
-    stores: StoreIds,
-    execution: Execution,
-    outputs: Sequence[Artifact | str],
-    contexts: Sequence[str],
-) -> tuple[Execution, list[Artifact]]:
-    ref = resolve(connection, stores, execution.name, "executions")
-    store_pk = ref.store_pk
-    made, output_pks = _outputs(connection, stores, store_pk, ref.name.parent, outputs)
-    _insert_events(connection, ref.id, [_OUTPUT] * len(output_pks), output_pks)
-    if contexts:
-        context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
-        graph.link_members(connection, context_pks, output_pks, [])
-    return nodes.update(connection, stores, nodes.SPECS[Execution], execution), made
 
 
 _EVENT_TYPES = EventType.__members__
@@ -278,7 +117,7 @@ def _graph(
 def inputs_and_outputs(connection: Connection, stores: StoreIds, execution: str) -> LineageGraph:
     ref = resolve(connection, stores, execution, "executions")
     artifact_ids = [
-        pk for pk, _ in driver.rows(connection, _EXISTING_EVENTS, {"execution_id": ref.id})
+        pk for pk, _ in driver.rows(connection, recording.EXISTING_EVENTS, {"execution_id": ref.id})
     ]
     return _graph(connection, ref.name.parent, artifact_ids, [ref.id])
 

@@ -24,6 +24,7 @@ from mlineage.store import (
     migrate,
     nodes,
     pagination,
+    recording,
     run_view,
     runs,
     schema,
@@ -251,7 +252,7 @@ class SqlStore:
     def add_execution_events(
         self, execution: str, events: Sequence[Event], *, contexts: Sequence[str] = ()
     ) -> None:
-        self.db.write(lambda c: lineage.add_events(c, self._stores, execution, events, contexts))
+        self.db.write(lambda c: recording.add_events(c, self._stores, execution, events, contexts))
 
     def record_execution(
         self,
@@ -265,7 +266,7 @@ class SqlStore:
     ) -> tuple[Execution, builtins.list[Artifact]]:
         def work(connection: Connection) -> tuple[Execution, builtins.list[Artifact]]:
             store_pk = self._store_pk(connection, parent, create=True)
-            return lineage.record_execution(
+            return recording.record_execution(
                 connection,
                 self._stores,
                 store_pk,
@@ -287,7 +288,7 @@ class SqlStore:
         contexts: Sequence[str] = (),
     ) -> tuple[Execution, builtins.list[Artifact]]:
         return self.db.write(
-            lambda c: lineage.finish_execution(c, self._stores, execution, outputs, contexts)
+            lambda c: recording.finish_execution(c, self._stores, execution, outputs, contexts)
         )
 
     def query_execution_inputs_and_outputs(self, execution: str) -> LineageGraph:
