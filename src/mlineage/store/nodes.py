@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -275,10 +276,13 @@ def _already_exists(
 
 
 def _new_id() -> str:
-    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it in a quarter of
-    the time (it counts when creating artifacts by the thousand)."""
-    h = os.urandom(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    """A time-ordered (version 7, RFC 9562) UUID as text: the Unix time in milliseconds,
+    then 74 random bits, spelled as `str(uuid.UUID(...))` spells it. Ids made one after
+    another sort together, so inserting them appends to the (store, resource id) index
+    instead of dirtying a random page of it, which each commit and checkpoint then writes."""
+    t = f"{time.time_ns() // 1_000_000:012x}"
+    h = os.urandom(10).hex()
+    return f"{t[:8]}-{t[8:]}-7{h[:3]}-{'89ab'[int(h[3], 16) & 3]}{h[4:7]}-{h[7:19]}"
 
 
 def _rows(
