@@ -83,17 +83,23 @@ def _admin(url: str) -> sa.Engine:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: str) -> str:
-    """A migrated database that each test's database is copied from (fast)."""
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """A migrated database that each test's database is copied from (fast); one per test
+    process, so that pytest-xdist workers sharing a server do not drop each other's."""
     from mlineage.store.sql import SqlStore
 
+    name = f"{TEMPLATE}_{os.getpid()}"
     engine = _admin(postgres_server)
     with engine.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {TEMPLATE}"))
-        connection.execute(sa.text(f"CREATE DATABASE {TEMPLATE}"))
-    engine.dispose()
-    SqlStore(_database_url(postgres_server, TEMPLATE), auto_upgrade=True).close()
-    return TEMPLATE
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    SqlStore(_database_url(postgres_server, name), auto_upgrade=True).close()
+    try:
+        yield name
+    finally:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        engine.dispose()
 
 
 def _database_url(server: str, database: str) -> str:

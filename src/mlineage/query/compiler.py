@@ -557,7 +557,9 @@ def _json_compare(
         assert isinstance(literal_, ast.Word)
         flag = _BOOLEANS[literal_.value.lower()]
         match = _COMPARE[node.op](value, literal(flag, Boolean()))
-    return and_(_TESTS[kind](doc, keys), match)
+    # The comparison first: SQLite tests the terms of an AND in order and stops at the first
+    # false one, so the type test (a second parse of the JSON) only runs where values match.
+    return and_(match, _TESTS[kind](doc, keys))
 
 
 def compile_filter(expr: ast.Expr, target: FilterTarget) -> ColumnElement[bool]:

@@ -32,8 +32,23 @@ def to_micros(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_FAST_MICROS = 4_102_444_800_000_000  # 2100-01-01
+"""Below this, `fromtimestamp` of float seconds rounds back to the exact microsecond (the
+float's error stays under half a microsecond), in half the time of adding a timedelta."""
+
+
 def from_micros(value: int) -> datetime:
+    if 0 <= value < _FAST_MICROS:
+        return datetime.fromtimestamp(value / 1_000_000, UTC)
     return _EPOCH + timedelta(microseconds=value)
+
+
+class _Times(dict[int, datetime]):
+    """`from_micros` of the values seen so far: rows of one batch share their times."""
+
+    def __missing__(self, micros: int) -> datetime:
+        made = self[micros] = from_micros(micros)
+        return made
 
 
 def nan_to_null(value: float) -> float | None:
@@ -87,57 +102,63 @@ OWN_COLUMNS: dict[str, tuple[str, ...]] = {
 _ARTIFACT_STATES = ArtifactState.__members__
 _EXECUTION_STATES = ExecutionState.__members__
 
+# The decoders below run once per row of every list and lineage answer, so they call the
+# dataclasses positionally, in field order: name, display_name, schema_title, schema_version,
+# metadata, description, labels, etag, create_time, update_time, then the kind's own fields.
+
 
 def artifacts_from_rows(
     rows: Iterable[Sequence[Any]], store: StoreName
 ) -> list[tuple[int, Artifact]]:
     """(id, artifact) of each row of `COMMON_COLUMNS + OWN_COLUMNS["artifacts"]`."""
-    prefix = f"{store}/artifacts/"
-    made = []
-    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, uri, st, fp in rows:
-        created = _EPOCH + timedelta(microseconds=ct)
-        artifact = Artifact(
-            name=prefix + rid,
-            display_name=display,
-            schema_title=title,
-            schema_version=version,
-            metadata=json_value(meta),
-            description=text,
-            labels=json_value(labels),
-            etag=str(etag),
-            create_time=created,
-            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
-            uri=uri,
-            state=_ARTIFACT_STATES[st],
-            fingerprint=fp,
+    prefix, times, states = f"{store}/artifacts/", _Times(), _ARTIFACT_STATES
+    return [
+        (
+            pk,
+            Artifact(
+                prefix + rid,
+                display,
+                title,
+                version,
+                json_value(meta),
+                text,
+                {} if labels == "{}" else json_value(labels),
+                str(etag),
+                times[ct],
+                times[ut],
+                uri,
+                states[st],
+                fp,
+            ),
         )
-        made.append((pk, artifact))
-    return made
+        for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, uri, st, fp in rows
+    ]
 
 
 def executions_from_rows(
     rows: Iterable[Sequence[Any]], store: StoreName
 ) -> list[tuple[int, Execution]]:
     """(id, execution) of each row of `COMMON_COLUMNS + OWN_COLUMNS["executions"]`."""
-    prefix = f"{store}/executions/"
-    made = []
-    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, st in rows:
-        created = _EPOCH + timedelta(microseconds=ct)
-        execution = Execution(
-            name=prefix + rid,
-            display_name=display,
-            schema_title=title,
-            schema_version=version,
-            metadata=json_value(meta),
-            description=text,
-            labels=json_value(labels),
-            etag=str(etag),
-            create_time=created,
-            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
-            state=_EXECUTION_STATES[st],
+    prefix, times, states = f"{store}/executions/", _Times(), _EXECUTION_STATES
+    return [
+        (
+            pk,
+            Execution(
+                prefix + rid,
+                display,
+                title,
+                version,
+                json_value(meta),
+                text,
+                {} if labels == "{}" else json_value(labels),
+                str(etag),
+                times[ct],
+                times[ut],
+                states[state],
+            ),
         )
-        made.append((pk, execution))
-    return made
+        for pk, rid, display, title, version, text, meta, labels, etag, ct, ut, state in rows
+    ]
 
 
 def contexts_from_rows(
@@ -145,24 +166,25 @@ def contexts_from_rows(
 ) -> list[tuple[int, Context]]:
     """(id, context) of each row of `COMMON_COLUMNS`; without parents
     (`nodes.with_parents` fills them)."""
-    prefix = f"{store}/contexts/"
-    made = []
-    for pk, rid, display, title, version, text, meta, labels, etag, ct, ut in rows:
-        created = _EPOCH + timedelta(microseconds=ct)
-        context = Context(
-            name=prefix + rid,
-            display_name=display,
-            schema_title=title,
-            schema_version=version,
-            metadata=json_value(meta),
-            description=text,
-            labels=json_value(labels),
-            etag=str(etag),
-            create_time=created,
-            update_time=created if ut == ct else _EPOCH + timedelta(microseconds=ut),
+    prefix, times = f"{store}/contexts/", _Times()
+    return [
+        (
+            pk,
+            Context(
+                prefix + rid,
+                display,
+                title,
+                version,
+                json_value(meta),
+                text,
+                {} if labels == "{}" else json_value(labels),
+                str(etag),
+                times[ct],
+                times[ut],
+            ),
         )
-        made.append((pk, context))
-    return made
+        for pk, rid, display, title, version, text, meta, labels, etag, ct, ut in rows
+    ]
 
 
 def context_from_row(row: Mapping[Any, Any], store: StoreName) -> Context:

@@ -62,10 +62,22 @@ def decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
 
 
 def after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """Rows strictly after `values` in the ordering `keys`."""
+    """Rows strictly after `values` in the ordering `keys`.
+
+    Written so the database can seek the sort index to the first such row (an OR of the
+    keys alone makes SQLite scan the index from its start on every page): a row-value
+    comparison when all keys run one way, else a bound on the first key before the OR.
+    """
+    if all(key.descending == keys[0].descending for key in keys):
+        row = sa.tuple_(*(key.column for key in keys))
+        typed = zip(keys, values, strict=True)
+        bound = sa.tuple_(*(sa.literal(value, key.column.type) for key, value in typed))
+        return row < bound if keys[0].descending else row > bound
     clauses = []
     for i, key in enumerate(keys):
         equal = [keys[j].column == values[j] for j in range(i)]
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         clauses.append(sa.and_(*equal, beyond))
-    return sa.or_(*clauses)
+    first = keys[0]
+    lead = first.column <= values[0] if first.descending else first.column >= values[0]
+    return sa.and_(lead, sa.or_(*clauses))
