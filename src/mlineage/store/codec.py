@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,7 +45,7 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-class _Times(dict[int, datetime]):
+class Times(dict[int, datetime]):
     """`from_micros` of the values seen so far: rows of one batch share their times."""
 
     def __missing__(self, micros: int) -> datetime:
@@ -79,6 +81,25 @@ def json_value(value: Any) -> Any:
     return found if end == len(value) else json.loads(value)
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a large answer is read and decoded.
+
+    Every few hundred objects made, the collector scans the young ones, and as they pile up
+    it rescans the whole heap: on 25,000 artifacts that is a fifth of the time of a list, and
+    none of it finds garbage (rows and nodes hold no cycles). Reference counting still frees
+    everything; the collector resumes on exit, also when other threads paused it meanwhile.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 COMMON_COLUMNS = (
     "id",
     "resource_id",
@@ -111,7 +132,7 @@ def artifacts_from_rows(
     rows: Iterable[Sequence[Any]], store: StoreName
 ) -> list[tuple[int, Artifact]]:
     """(id, artifact) of each row of `COMMON_COLUMNS + OWN_COLUMNS["artifacts"]`."""
-    prefix, times, states = f"{store}/artifacts/", _Times(), _ARTIFACT_STATES
+    prefix, times, states = f"{store}/artifacts/", Times(), _ARTIFACT_STATES
     return [
         (
             pk,
@@ -139,7 +160,7 @@ def executions_from_rows(
     rows: Iterable[Sequence[Any]], store: StoreName
 ) -> list[tuple[int, Execution]]:
     """(id, execution) of each row of `COMMON_COLUMNS + OWN_COLUMNS["executions"]`."""
-    prefix, times, states = f"{store}/executions/", _Times(), _EXECUTION_STATES
+    prefix, times, states = f"{store}/executions/", Times(), _EXECUTION_STATES
     return [
         (
             pk,
@@ -166,7 +187,7 @@ def contexts_from_rows(
 ) -> list[tuple[int, Context]]:
     """(id, context) of each row of `COMMON_COLUMNS`; without parents
     (`nodes.with_parents` fills them)."""
-    prefix, times = f"{store}/contexts/", _Times()
+    prefix, times = f"{store}/contexts/", Times()
     return [
         (
             pk,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,7 +37,7 @@ _EVENT_TYPES = EventType.__members__
 
 
 @functools.cache
-def _events_of_artifacts() -> sa.Select[Any]:
+def _events_of_executions() -> sa.Select[Any]:
     events = schema.events
     return sa.select(
         events.c.id,
@@ -47,7 +46,7 @@ def _events_of_artifacts() -> sa.Select[Any]:
         events.c.type,
         events.c.event_time,
         events.c.labels,
-    ).where(events.c.artifact_id.in_(sa.bindparam("ids", expanding=True)))
+    ).where(events.c.execution_id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _load(
@@ -71,6 +70,17 @@ def _graph(
     artifact_filter: sa.ColumnElement[bool] | None = None,
 ) -> LineageGraph:
     """Load the given nodes and every event between them."""
+    with codec.gc_paused():
+        return _load_graph(connection, store, artifact_ids, execution_ids, artifact_filter)
+
+
+def _load_graph(
+    connection: Connection,
+    store: StoreName,
+    artifact_ids: Iterable[int],
+    execution_ids: Iterable[int],
+    artifact_filter: sa.ColumnElement[bool] | None,
+) -> LineageGraph:
     artifact_spec = nodes.SPECS[Artifact]
     if artifact_filter is None:
         found_artifacts = _load(connection, artifact_spec, artifact_ids, store)
@@ -87,23 +97,21 @@ def _graph(
     artifact_names = {pk: artifact.name for pk, artifact in found_artifacts}
     execution_names = {pk: execution.name for pk, execution in found_executions}
     found_events: list[tuple[int, Event]] = []
-    times: dict[int, datetime] = {}  # an execution's events mostly share one time
-    for chunk in walk.chunks(sorted(artifact_names)):
-        # By artifact only: with both IN lists SQLite probes the (execution, artifact) index
-        # once per pair, which costs far more than dropping the other events here.
-        rows = driver.rows(connection, _events_of_artifacts(), {"ids": chunk})
+    times = codec.Times()  # an execution's events mostly share one time
+    for chunk in walk.chunks(sorted(execution_names)):
+        # By execution only (an execution has few events, read in index order): with both
+        # IN lists SQLite probes the (execution, artifact) index once per pair, which costs
+        # far more than dropping the events to artifacts outside the graph here.
+        rows = driver.rows(connection, _events_of_executions(), {"ids": chunk})
         for pk, execution_pk, artifact_pk, kind, event_time, labels in rows:
-            execution_name = execution_names.get(execution_pk)
-            if execution_name is not None:
-                time = times.get(event_time)
-                if time is None:
-                    time = times[event_time] = codec.from_micros(event_time)
+            artifact_name = artifact_names.get(artifact_pk)
+            if artifact_name is not None:
                 event = Event(
-                    artifact=artifact_names[artifact_pk],
-                    execution=execution_name,
-                    type=_EVENT_TYPES[kind],
-                    event_time=time,
-                    labels=codec.json_value(labels),
+                    artifact_name,
+                    execution_names[execution_pk],
+                    _EVENT_TYPES[kind],
+                    times[event_time],
+                    {} if labels == "{}" else codec.json_value(labels),
                 )
                 found_events.append((pk, event))
     found_events.sort(key=lambda item: item[0])

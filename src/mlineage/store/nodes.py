@@ -406,10 +406,11 @@ def list_page(
     )
     if limit is not None:
         statement = statement.limit(limit + 1)
-    rows = connection.execute(statement).all()
-    more = limit is not None and len(rows) > limit
-    rows = rows[:limit] if more else rows
-    items = with_parents(connection, spec, spec.from_rows(rows, store))
+    with codec.gc_paused():
+        rows = connection.execute(statement).all()
+        more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if more else rows
+        items = with_parents(connection, spec, spec.from_rows(rows, store))
     token = ""
     if more:
         last = rows[-1]
