@@ -112,6 +112,24 @@ def test_downstream_and_both(cli: Invoke, fails: Callable[..., tuple[int, str]])
     assert "choose one of them" in err
 
 
+def test_lineage_as_json_is_the_rest_apis_subgraph(cli: Invoke) -> None:
+    data = json.loads(cli("lineage", "model-a", "--format", "json").stdout)
+    assert sorted(_ids(data["artifacts"])) == ["clean-1", "model-a", "raw"]
+    assert sorted(e["displayName"] for e in data["executions"]) == ["prep", "train-a"]
+    model = next(a for a in data["artifacts"] if a["name"].endswith("/model-a"))
+    assert (model["schemaTitle"], model["uri"]) == ("system.Model", "gs://b/model-a")
+    made = [e for e in data["events"] if e["artifact"].endswith("/model-a")]
+    assert [e["type"] for e in made] == ["OUTPUT"]
+    assert len(data["events"]) == 4  # raw -> prep -> clean-1 -> train-a -> model-a
+    assert data["truncated"] is False
+    near = json.loads(cli("lineage", "model-a", "--depth", "1", "-f", "json").stdout)
+    assert _ids(near["artifacts"]) == ["model-a"]
+
+
+def _ids(nodes: list[dict[str, str]]) -> list[str]:
+    return [node["name"].rsplit("/", 1)[-1] for node in nodes]
+
+
 def test_a_record_of_the_same_data_links_to_its_maker(cli: Invoke) -> None:
     """A later run reads gs://b/clean-1 through a new record: the tree follows the URI."""
     again = mlineage.Artifact.create(

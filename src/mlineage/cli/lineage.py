@@ -9,6 +9,9 @@ the same data (same URI, see `store.walk`) links to that record ("same data as")
 
 from __future__ import annotations
 
+import enum
+import json
+import sys
 from collections import defaultdict
 from typing import Annotated
 
@@ -23,6 +26,8 @@ from mlineage.cli.output import stdout
 from mlineage.errors import InvalidArgumentError
 from mlineage.sdk.config import settings
 from mlineage.types import EventType, LineageGraph
+from mlineage.wire import dump
+from mlineage.wire.resources import LineageSubgraphJson
 
 __all__ = ["LineageTree", "register"]
 
@@ -146,6 +151,11 @@ def _before(a: types.Artifact, b: types.Artifact) -> bool:
     return _when(a) < _when(b)
 
 
+class LineageFormat(enum.StrEnum):
+    tree = "tree"
+    json = "json"
+
+
 def lineage_command(
     artifact: Annotated[str, typer.Argument(help="Artifact id, resource name or display name.")],
     upstream: Annotated[
@@ -158,6 +168,14 @@ def lineage_command(
     depth: Annotated[
         int | None, typer.Option(min=0, help="At most this many event hops (1 reaches the maker).")
     ] = None,
+    fmt: Annotated[
+        LineageFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="tree for people; json for scripts (the REST API's LineageSubgraph).",
+        ),
+    ] = LineageFormat.tree,
     store: StoreOption = None,
     project: ProjectOption = None,
     location: LocationOption = None,
@@ -178,6 +196,10 @@ def lineage_command(
         max_hops=depth,
         direction=direction,  # type: ignore[arg-type]
     )
+    if fmt is LineageFormat.json:
+        message = json.loads(dump(LineageSubgraphJson.from_domain(graph)))
+        sys.stdout.write(json.dumps(message, indent=2) + "\n")
+        return
     console = stdout()
     console.print(LineageTree(graph).render(found.name, direction))
     if graph.truncated:
