@@ -4,6 +4,8 @@
   with `BEGIN IMMEDIATE`, so writers queue on the file lock instead of failing half-way.
   `synchronous` is NORMAL by default (a commit survives the process being killed; only an
   OS crash or power loss can lose the last commits) and FULL with `?synchronous=full`.
+  The log is checkpointed by a thread after commits (`store.checkpoint`), and by SQLite
+  itself only once it reaches `checkpoint.WAL_AUTOCHECKPOINT_PAGES`.
   PostgreSQL gets a connection pool sized for a multi-threaded server (`?pool_size=` and
   `?max_overflow=` in the store URL change it), checked before use (`pool_pre_ping`).
 - JSON: PostgreSQL's `jsonb` keeps numbers as `numeric`, which prints `1e+20` back as an
@@ -20,6 +22,7 @@ import functools
 import json
 import sqlite3
 import uuid
+import weakref
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -30,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import driver
+from mlineage.store import checkpoint, driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 10
@@ -118,6 +121,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.WAL_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={checkpoint.JOURNAL_SIZE_LIMIT_BYTES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -132,7 +137,19 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         except sqlite3.Error as exc:
             raise driver.wrap_sqlite_error(exc, sql, (), connection.dialect) from exc
 
+    _SQLITE_SYNCHRONOUS[engine] = synchronous
     return engine
+
+
+_SQLITE_SYNCHRONOUS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def checkpointer(engine: Engine) -> checkpoint.Checkpointer | None:
+    """The background checkpointer for a SQLite engine made here; None for PostgreSQL."""
+    synchronous = _SQLITE_SYNCHRONOUS.get(engine)
+    if synchronous is None or engine.url.database is None:
+        return None
+    return checkpoint.Checkpointer(engine.url.database, synchronous)
 
 
 def _pool_setting(query: dict[str, Any], key: str, default: int) -> int:

@@ -1,9 +1,19 @@
 """Opening a database and the two ways mlineage touches it: reads, and write transactions
-retried while the database is busy (the settings of each dialect are in `store.dialects`)."""
+retried while the database is busy (the settings of each dialect are in `store.dialects`).
+
+SQLite has one writer at a time, so a `Database` over SQLite keeps one connection for
+writing, taken by whichever thread writes when no other thread of the process is: checking a
+connection out of the pool and back for every transaction costs as much as a small
+transaction's statements. A thread that finds it taken (or a write started inside a write)
+uses a pooled connection as before and waits for the database's lock like any other writer.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -64,6 +74,11 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._on_rollback = on_rollback
+        self.checkpointer = dialects.checkpointer(engine)
+        self._write_engine = engine.execution_options(mlineage_write=True)
+        self._writer_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._writer: Connection | None = None
+        self._writer_pid = 0
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -86,13 +101,15 @@ class Database:
         delay = 0.005
         while True:
             try:
-                options = {"mlineage_write": True}
-                with self.engine.connect().execution_options(**options) as connection:
+                lock = self._writer_lock
+                if lock is not None and lock.acquire(blocking=False):
                     try:
-                        with connection.begin():
-                            return work(connection)
+                        result = self._run_held(work)
                     finally:
-                        connection.info.pop(UNCOMMITTED_STORES, None)
+                        lock.release()
+                else:
+                    with self._write_engine.connect() as connection:
+                        result = self._run(connection, work)
             except BaseException as exc:
                 if self._on_rollback is not None:
                     self._on_rollback()
@@ -102,12 +119,46 @@ class Database:
                     if self._retryable(exc):
                         raise UnavailableError(f"the store stayed busy: {exc.orig}") from exc
                     raise
+            else:
+                if self.checkpointer is not None:
+                    self.checkpointer.committed()
+                return result
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.5)
+
+    @staticmethod
+    def _run(connection: Connection, work: Callable[[Connection], T]) -> T:
+        try:
+            with connection.begin():
+                return work(connection)
+        finally:
+            connection.info.pop(UNCOMMITTED_STORES, None)
+
+    def _run_held(self, work: Callable[[Connection], T]) -> T:
+        """`_run` on the kept write connection (the caller holds `_writer_lock`)."""
+        connection = self._writer
+        if connection is None or self._writer_pid != os.getpid():
+            connection = self._writer = self._write_engine.connect()
+            self._writer_pid = os.getpid()  # a forked child never uses its parent's
+        try:
+            return self._run(connection, work)
+        except BaseException:
+            self._writer = None  # a failed transaction may have broken the connection
+            with contextlib.suppress(Exception):  # broken: the error that broke it is raised
+                connection.close()
+            raise
 
     def _retryable(self, exc: DBAPIError) -> bool:
         dialect = self.dialect
         return dialects.is_retryable(dialect, exc) or dialects.is_unreachable(dialect, exc)
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+        lock = self._writer_lock
+        if lock is not None:
+            with lock:  # waits for a write in progress
+                if self._writer is not None and self._writer_pid == os.getpid():
+                    self._writer.close()
+                self._writer = None
         self.engine.dispose()

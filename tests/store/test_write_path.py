@@ -1,0 +1,144 @@
+"""The SQLite write path: the kept write connection, the checkpoint thread, and row ids
+learnt without a lookup (see store.engine, store.checkpoint, driver.insert_ids)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlineage.errors import AlreadyExistsError
+from mlineage.store import checkpoint
+from mlineage.store.sql import SqlStore
+from mlineage.types import Artifact, Execution, StoreName
+
+PARENT = StoreName("p", "us-central1")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    opened = SqlStore(str(tmp_path / "store.db"))
+    yield opened
+    opened.close()
+
+
+def _uris(store: SqlStore, execution: str) -> dict[str, str]:
+    graph = store.query_execution_inputs_and_outputs(execution)
+    by_name = {a.name: a.uri for a in graph.artifacts}
+    return {by_name[e.artifact]: e.type.name for e in graph.events}
+
+
+def test_new_outputs_get_their_own_events_after_gaps_in_the_ids(store: SqlStore) -> None:
+    # Deleted rows leave gaps below the largest id: new ids must still match their rows.
+    made = store.create_many(PARENT, [Artifact(uri=f"old-{i}") for i in range(5)])
+    for artifact in made[1:4]:
+        store.delete(artifact.name, Artifact)
+    store.create(PARENT, Artifact(uri="taken"), "taken")
+    execution, outputs = store.record_execution(
+        PARENT,
+        Execution(display_name="e"),
+        inputs=[made[0].name, made[4].name],
+        outputs=[Artifact(uri=f"new-{i}") for i in range(3)],
+    )
+    assert [o.uri for o in outputs] == ["new-0", "new-1", "new-2"]
+    assert _uris(store, execution.name) == {
+        "old-0": "INPUT",
+        "old-4": "INPUT",
+        "new-0": "OUTPUT",
+        "new-1": "OUTPUT",
+        "new-2": "OUTPUT",
+    }
+    for output in outputs:
+        assert store.get(output.name, Artifact) == output
+
+
+def test_a_failed_write_leaves_the_store_writable(store: SqlStore) -> None:
+    store.create(PARENT, Artifact(uri="a"), "a")
+    with pytest.raises(AlreadyExistsError):
+        store.create_many(PARENT, [Artifact(uri="b"), Artifact(name=f"{PARENT}/artifacts/a")])
+    with pytest.raises(AlreadyExistsError):
+        store.create(PARENT, Artifact(uri="again"), "a")
+    made = store.create_many(PARENT, [Artifact(uri="c"), Artifact(uri="d")])
+    assert [store.get(m.name, Artifact).uri for m in made] == ["c", "d"]
+    assert len(store.list(PARENT, Artifact).items) == 3
+
+
+def test_threads_writing_through_one_store_lose_nothing(store: SqlStore) -> None:
+    errors: list[BaseException] = []
+
+    def write(worker: int) -> None:
+        try:
+            for i in range(40):
+                store.record_execution(
+                    PARENT,
+                    Execution(display_name=f"w{worker}-{i}"),
+                    outputs=[Artifact(uri=f"w{worker}-{i}")],
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    executions = store.list(PARENT, Execution).items
+    assert len(executions) == 160
+    for execution in executions[::16]:
+        assert _uris(store, execution.name) == {execution.display_name: "OUTPUT"}
+
+
+def test_the_log_is_checkpointed_by_a_thread_and_stays_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "wal.db"
+    store = SqlStore(str(path))
+    try:
+        with store.db.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            pragma = raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            assert pragma == checkpoint.WAL_AUTOCHECKPOINT_PAGES
+        checkpointer = store.db.checkpointer
+        assert checkpointer is not None
+        blob = {"text": "x" * 3000}  # about a page per artifact
+        for start in range(0, 6000, 200):
+            store.create_many(
+                PARENT, [Artifact(uri=f"u{i}", metadata=blob) for i in range(start, start + 200)]
+            )
+        deadline = time.monotonic() + 10
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            store.create(PARENT, Artifact(uri="poke"))
+            time.sleep(0.05)
+        assert checkpointer.checkpoints > 0
+        # ~6,000 pages were written; the log started over instead of growing past its cap
+        # (plus the transaction that crossed it).
+        wal = Path(f"{path}-wal").stat().st_size
+        assert wal < checkpoint.JOURNAL_SIZE_LIMIT_BYTES + 300 * 4096 + 32
+        assert len(store.list(PARENT, Artifact, page_size=10_000).items) >= 6000
+    finally:
+        store.close()
+    assert not any(t.name == "mlineage-checkpoint" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_checkpoint_thread_ends_when_idle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoint, "IDLE_SECONDS", 0.1)
+    store = SqlStore(str(tmp_path / "idle.db"))
+    try:
+        store.create(PARENT, Artifact(uri="a"))
+        checkpointer = store.db.checkpointer
+        assert checkpointer is not None
+        thread = checkpointer._thread
+        assert thread is not None
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+        assert checkpointer.checkpoints >= 1
+        store.create(PARENT, Artifact(uri="b"))  # starts it again
+        assert checkpointer._thread is not thread
+        assert store.get(store.list(PARENT, Artifact).items[1].name, Artifact).uri == "b"
+    finally:
+        store.close()
