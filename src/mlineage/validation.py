@@ -36,7 +36,7 @@ def encode_metadata(metadata: Any, field_name: str = "metadata") -> str:
     """Return the canonical JSON text of `metadata`, or raise INVALID_ARGUMENT."""
     if metadata is None:
         return "{}"
-    if not isinstance(metadata, Mapping):
+    if type(metadata) is not dict and not isinstance(metadata, Mapping):
         raise InvalidTypeError(
             field_name, f"must be a JSON object (dict), got {type(metadata).__name__}"
         )

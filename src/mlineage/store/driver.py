@@ -23,6 +23,7 @@ never one built per call.
 
 from __future__ import annotations
 
+import operator
 import re
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,8 @@ class _Compiled:
     expanding: frozenset[str]
     renderings: dict[tuple[int, ...], str] = field(default_factory=dict)
     """The SQL of each combination of padded `IN` list sizes."""
+    getter: Any = None
+    """`operator.itemgetter` of `names`, once an executemany has needed it."""
 
 
 _CACHE: dict[tuple[int, str, tuple[str, ...] | None], tuple[Any, _Compiled]] = {}
@@ -149,10 +152,7 @@ def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) 
     if connection.dialect.name != "sqlite":
         result = connection.exec_driver_sql(sql, parameters)
         return list(result.all()) if result.returns_rows else []
-    if not connection.in_transaction():
-        connection.begin()  # as SQLAlchemy's autobegin would: one snapshot for a read
-    raw = connection.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
+    raw = _sqlite_connection(connection)
     try:
         if many:
             raw.executemany(sql, parameters)
@@ -160,6 +160,16 @@ def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) 
         return raw.execute(sql, parameters).fetchall()
     except sqlite3.Error as exc:
         raise wrap_sqlite_error(exc, sql, parameters, connection.dialect) from exc
+
+
+def _sqlite_connection(connection: Connection) -> sqlite3.Connection:
+    """The driver's connection, in SQLAlchemy's transaction (begun first when none is, as
+    SQLAlchemy's autobegin would: one snapshot for a read)."""
+    if not connection.in_transaction():
+        connection.begin()
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
 
 
 def wrap_sqlite_error(exc: sqlite3.Error, sql: str, parameters: Any, dialect: Dialect) -> Any:
@@ -188,6 +198,25 @@ def scalar(
     return found[0][0] if found else None
 
 
+def _many_parameters(
+    connection: Connection, statement: sa.ClauseElement, values: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[Any]]:
+    compiled = _compile(connection.dialect, statement, tuple(values[0]))
+    if compiled.expanding:
+        raise ValueError("driver: a statement with IN lists runs with rows()")
+    names, defaults = compiled.names, compiled.defaults
+    if names is None:
+        return compiled.sql, [{**defaults, **row} for row in values] if defaults else list(values)
+    if defaults:
+        return compiled.sql, [tuple([{**defaults, **row}[n] for n in names]) for row in values]
+    if compiled.getter is None:
+        compiled.getter = operator.itemgetter(*names) if len(names) > 1 else None
+    getter = compiled.getter
+    if getter is None:
+        return compiled.sql, [tuple([row[n] for n in names]) for row in values]
+    return compiled.sql, [getter(row) for row in values]
+
+
 def execute_many(
     connection: Connection, statement: sa.ClauseElement, values: Sequence[Mapping[str, Any]]
 ) -> None:
@@ -195,15 +224,34 @@ def execute_many(
     one executemany; every row has the keys of the first, which choose the columns."""
     if not values:
         return
-    compiled = _compile(connection.dialect, statement, tuple(values[0]))
-    if compiled.expanding:
-        raise ValueError("driver.execute_many: a statement with IN lists runs with rows()")
-    names, defaults = compiled.names, compiled.defaults
-    parameters: list[Any]
-    if names is None:
-        parameters = [{**defaults, **row} for row in values] if defaults else list(values)
-    elif defaults:
-        parameters = [tuple([{**defaults, **row}[n] for n in names]) for row in values]
-    else:
-        parameters = [tuple([row[n] for n in names]) for row in values]
-    _run(connection, compiled.sql, parameters, many=True)
+    sql, parameters = _many_parameters(connection, statement, values)
+    _run(connection, sql, parameters, many=True)
+
+
+def insert_ids(
+    connection: Connection, statement: sa.Insert, values: Sequence[Mapping[str, Any]]
+) -> list[int] | None:
+    """`execute_many` for a plain INSERT (no `ON CONFLICT`) into a table whose `id` is its
+    rowid, returning the new rows' ids in the order of `values` on SQLite (None elsewhere:
+    the caller looks them up).
+
+    SQLite numbers a new row one past the largest id the table has (or, with AUTOINCREMENT,
+    has ever had), and a write transaction holds the database's only write lock, so the rows
+    of one executemany get consecutive ids, the last of them `last_insert_rowid()`."""
+    if not values:
+        return []
+    if connection.dialect.name != "sqlite":
+        execute_many(connection, statement, values)
+        return None
+    sql, parameters = _many_parameters(connection, statement, values)
+    raw = _sqlite_connection(connection)
+    try:
+        if len(parameters) == 1:
+            last = raw.execute(sql, parameters[0]).lastrowid
+        else:
+            raw.executemany(sql, parameters)
+            last = raw.execute("SELECT last_insert_rowid()").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise wrap_sqlite_error(exc, sql, parameters, connection.dialect) from exc
+    assert last is not None
+    return list(range(last - len(parameters) + 1, last + 1))

@@ -34,6 +34,10 @@ def _check_events(events: Sequence[Event], execution: str) -> None:
             )
 
 
+_TYPE_NAMES = {kind: kind.name for kind in EventType}
+"""`EventType.name` is a descriptor call; events are recorded by the thousand."""
+
+
 @functools.cache
 def _events_insert(dialect: str) -> Any:
     return dialects.insert(dialect, schema.events).on_conflict_do_nothing()
@@ -59,7 +63,8 @@ def _insert_events(
     now = codec.now_micros()
     rows = []
     for event, artifact_pk in zip(events, artifact_pks, strict=True):
-        key = (artifact_pk, event.type.name)
+        kind = _TYPE_NAMES[event.type]
+        key = (artifact_pk, kind)
         if key in existing:
             continue
         existing.add(key)
@@ -67,9 +72,9 @@ def _insert_events(
             {
                 "execution_id": execution_pk,
                 "artifact_id": artifact_pk,
-                "type": event.type.name,
+                "type": kind,
                 "event_time": codec.to_micros(event.event_time) if event.event_time else now,
-                "labels": _labels_text(event.labels),
+                "labels": _labels_text(event.labels) if event.labels else "{}",
             }
         )
     if rows:  # a concurrent writer may have recorded the same event: it is kept

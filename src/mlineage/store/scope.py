@@ -111,9 +111,29 @@ def not_found(name: ResourceName | str, kind: ResourceKind) -> NotFoundError:
     return NotFoundError(f"{_SINGULAR.get(kind, kind)} {name} not found")
 
 
+_PARENTS: dict[str, StoreName] = {}
+"""Store names already parsed, by their text: most names of a call share one store."""
+
+
+def parse_name(name: str, kind: ResourceKind) -> ResourceName:
+    """`ResourceName.parse(name, kind)`, the parent looked up among the store names seen
+    before rather than matched again (every name read from a store has been parsed once)."""
+    if type(name) is str:
+        head, _, resource_id = name.rpartition("/")
+        parent_text, _, found_kind = head.rpartition("/")
+        parent = _PARENTS.get(parent_text)
+        if parent is not None and found_kind == kind and resource_id:
+            return ResourceName(parent, kind, resource_id)
+    parsed = ResourceName.parse(name, kind)  # the rules, and the error naming the one broken
+    text = str(parsed.parent)
+    if len(_PARENTS) < 1000 and name.startswith(text + "/"):
+        _PARENTS[text] = parsed.parent
+    return parsed
+
+
 def resolve(connection: Connection, stores: StoreIds, name: str, kind: ResourceKind) -> NodeRef:
     """The row of node `name` (which must be of `kind`), or NOT_FOUND."""
-    parsed = ResourceName.parse(name, kind)
+    parsed = parse_name(name, kind)
     store_pk = stores.find(connection, parsed.parent)
     if store_pk is None:
         raise not_found(parsed, kind)
@@ -141,10 +161,13 @@ def resolve_many(
     first missing one."""
     if not names:
         return []
-    parsed = [ResourceName.parse(n, kind) for n in names]
+    parsed = [parse_name(n, kind) for n in names]
+    checked = None
     for p in parsed:
-        if stores.find(connection, p.parent) != store_pk:
-            raise not_found(p, kind)
+        if p.parent is not checked:
+            if stores.find(connection, p.parent) != store_pk:
+                raise not_found(p, kind)
+            checked = p.parent
     if len(parsed) == 1:
         return [_lookup_one(connection, kind, store_pk, parsed[0])]
     found: dict[str, int] = dict(
