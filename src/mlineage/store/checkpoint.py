@@ -42,6 +42,9 @@ JOURNAL_SIZE_LIMIT_BYTES = WAL_AUTOCHECKPOINT_PAGES * 4096
 """A log file larger than this is truncated back to it when the log starts over."""
 DELAY_SECONDS = 0.01
 """How long the thread lets commits gather after a poke before it checkpoints them."""
+SYNCED_DELAY_SECONDS = 0.03
+"""The same with `synchronous=FULL` or `EXTRA`, where every commit syncs the log already and
+a checkpoint's two syncs queue with them: fewer, larger checkpoints measured faster."""
 IDLE_SECONDS = 2.0
 
 
@@ -99,7 +102,8 @@ class Checkpointer:
             while not self._closed and wake.wait(IDLE_SECONDS):
                 if self._closed or wake is not self._wake:
                     break
-                time.sleep(DELAY_SECONDS)  # let the commits of a burst gather
+                synced = self.synchronous.lower() in ("full", "extra")
+                time.sleep(SYNCED_DELAY_SECONDS if synced else DELAY_SECONDS)  # let commits gather
                 wake.clear()
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
