@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlineage.errors import AlreadyExistsError
+from mlineage.errors import AlreadyExistsError, InvalidArgumentError
 from mlineage.store import checkpoint
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Execution, StoreName
@@ -53,6 +53,16 @@ def test_new_outputs_get_their_own_events_after_gaps_in_the_ids(store: SqlStore)
     }
     for output in outputs:
         assert store.get(output.name, Artifact) == output
+
+
+def test_a_batch_of_new_outputs_maps_each_row_to_its_own_id(store: SqlStore) -> None:
+    # 70 rows go in as multi-row INSERTs of 64, 4 and 2 rows, after earlier rows.
+    store.create_many(PARENT, [Artifact(uri=f"before-{i}") for i in range(30)])
+    execution, outputs = store.record_execution(
+        PARENT, Execution(), outputs=[Artifact(uri=f"out-{i}") for i in range(70)]
+    )
+    assert [o.uri for o in outputs] == [f"out-{i}" for i in range(70)]
+    assert _uris(store, execution.name) == {f"out-{i}": "OUTPUT" for i in range(70)}
 
 
 def test_a_failed_write_leaves_the_store_writable(store: SqlStore) -> None:
@@ -142,3 +152,11 @@ def test_the_checkpoint_thread_ends_when_idle(
         assert store.get(store.list(PARENT, Artifact).items[1].name, Artifact).uri == "b"
     finally:
         store.close()
+
+
+def test_metadata_that_refers_to_itself_is_refused_by_name(store: SqlStore) -> None:
+    circular: dict[str, object] = {}
+    circular["self"] = circular
+    with pytest.raises(InvalidArgumentError, match=r"metadata: .*Circular reference detected"):
+        store.create(PARENT, Artifact(metadata=circular))
+    assert store.list(PARENT, Artifact).items == []

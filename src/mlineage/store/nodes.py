@@ -346,8 +346,9 @@ def _rows(
     for resource, given in zip(resources, resource_ids, strict=True):
         values = _values(spec, resource)
         row = values.columns
-        row["metadata"] = dialects.json_text(dialect, row["metadata"])
-        row["labels"] = dialects.json_text(dialect, row["labels"])
+        if dialect != "sqlite":
+            row["metadata"] = dialects.json_text(dialect, row["metadata"])
+            row["labels"] = dialects.json_text(dialect, row["labels"])
         row["store_id"] = store_pk
         row["resource_id"] = validate_resource_id(given, field_name) if given else next(fresh)
         row["etag"] = 1
