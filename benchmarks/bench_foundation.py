@@ -18,6 +18,7 @@ own defaults (see benchmarks/peers/README.md; `--peer-sync full` makes MLflow us
     python benchmarks/peers/setup_venvs.py          # once: the peers' virtualenvs
     python benchmarks/bench_foundation.py --quick   # about a minute
     python benchmarks/bench_foundation.py           # the full sizes
+    python benchmarks/bench_foundation.py --repeat 3   # medians of 3 runs on each side
 """
 
 from __future__ import annotations
@@ -223,14 +224,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="measure mlineage only")
     parser.add_argument("--peer-sync", choices=("default", "normal", "full"), default="default")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every workload this many times, on both sides, and report the medians "
+        "(on a shared machine one run can be off by half)",
+    )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     sizes = SIZES[mode]
+    repeat = max(args.repeat, 1)
 
     with tempfile.TemporaryDirectory(prefix="mlineage-bench-") as tmp:
         folder = Path(tmp)
-        normal = run_mlineage(folder / "normal", sizes, "normal")
-        full = run_mlineage(folder / "full", sizes, "full")
+        normals: list[dict[str, Measure]] = []
+        fulls: list[dict[str, Measure]] = []
+        for i in range(repeat):  # fresh files each time
+            normals.append(run_mlineage(folder / f"normal-{i}", sizes, "normal"))
+            fulls.append(run_mlineage(folder / f"full-{i}", sizes, "full"))
+        normal, full = _median_measures(normals), _median_measures(fulls)
         peers: dict[str, dict[str, Any]] = {}
         if not args.no_peers:
             for workload, (peer, peer_workload) in PEER_OF.items():
@@ -238,20 +251,43 @@ def main(argv: list[str] | None = None) -> int:
                 key = f"{peer}:{peer_workload}"
                 if key not in peers:
                     try:
-                        peers[key] = run_peer(
-                            peer,
-                            peer_workload,
-                            size,
-                            folder / "peers",
-                            sync=args.peer_sync if peer == "mlflow" else "default",
-                        )
+                        runs = [
+                            run_peer(
+                                peer,
+                                peer_workload,
+                                size,
+                                folder / "peers",
+                                sync=args.peer_sync if peer == "mlflow" else "default",
+                                reuse_setup=repeat > 1,  # the untimed fixture, built once
+                            )
+                            for _ in range(repeat)
+                        ]
+                        peers[key] = _median_peer(runs)
                     except PeerError as exc:
                         print(f"peer {key} unavailable: {exc}", file=sys.stderr)
 
+    if repeat > 1:
+        print(f"\nmedians of {repeat} runs of each workload, on each side")
     rows = report(normal, full, peers, mode)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def _median_measures(runs: list[dict[str, Measure]]) -> dict[str, Measure]:
+    """Per workload, the run of median time (of an odd count; the faster middle one of an
+    even count)."""
+    return {
+        workload: sorted((run[workload] for run in runs), key=lambda m: m.seconds)[
+            (len(runs) - 1) // 2
+        ]
+        for workload in runs[0]
+    }
+
+
+def _median_peer(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The peer run of median time, as `_median_measures` picks ours."""
+    return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
 
 
 def report(
