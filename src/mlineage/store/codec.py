@@ -89,6 +89,7 @@ def gc_paused() -> Iterator[None]:
     it rescans the whole heap: on 25,000 artifacts that is a fifth of the time of a list, and
     none of it finds garbage (rows and nodes hold no cycles). Reference counting still frees
     everything; the collector resumes on exit, also when other threads paused it meanwhile.
+    A `with` block or a decorator (`@gc_paused()`).
     """
     if not gc.isenabled():
         yield

@@ -62,6 +62,7 @@ def _load(
     return loaded
 
 
+@codec.gc_paused()  # a large graph makes many objects and no garbage: see gc_paused
 def _graph(
     connection: Connection,
     store: StoreName,
@@ -70,17 +71,6 @@ def _graph(
     artifact_filter: sa.ColumnElement[bool] | None = None,
 ) -> LineageGraph:
     """Load the given nodes and every event between them."""
-    with codec.gc_paused():
-        return _load_graph(connection, store, artifact_ids, execution_ids, artifact_filter)
-
-
-def _load_graph(
-    connection: Connection,
-    store: StoreName,
-    artifact_ids: Iterable[int],
-    execution_ids: Iterable[int],
-    artifact_filter: sa.ColumnElement[bool] | None,
-) -> LineageGraph:
     artifact_spec = nodes.SPECS[Artifact]
     if artifact_filter is None:
         found_artifacts = _load(connection, artifact_spec, artifact_ids, store)

@@ -204,6 +204,7 @@ def _insert_returning_id(table: sa.Table) -> Any:
     return table.insert().returning(table.c.id)
 
 
+@codec.gc_paused()  # a batch makes a few objects per row that outlive it: see gc_paused
 def insert_with_ids(
     connection: Connection,
     store_pk: int,
@@ -214,24 +215,7 @@ def insert_with_ids(
     *,
     ids: bool = True,
 ) -> list[tuple[int, Node]]:
-    """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
-
-    The cycle collector is paused meanwhile (`codec.gc_paused`): a batch makes a few objects
-    per row that outlive it, enough to set off collections that scan the caller's whole heap
-    and find no garbage."""
-    with codec.gc_paused():
-        return _insert_with_ids(connection, store_pk, store, spec, resources, resource_ids, ids)
-
-
-def _insert_with_ids(
-    connection: Connection,
-    store_pk: int,
-    store: StoreName,
-    spec: Spec[Node],
-    resources: Sequence[Node],
-    resource_ids: Sequence[str | None],
-    ids: bool,
-) -> list[tuple[int, Node]]:
+    """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite)."""
     rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids)
     try:
         with dialects.savepoint(connection):

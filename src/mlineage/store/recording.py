@@ -74,7 +74,7 @@ def _insert_events(
                 "artifact_id": artifact_pk,
                 "type": kind,
                 "event_time": codec.to_micros(event.event_time) if event.event_time else now,
-                "labels": _labels_text(event.labels) if event.labels else "{}",
+                "labels": _labels_text(event.labels),
             }
         )
     if rows:  # a concurrent writer may have recorded the same event: it is kept
