@@ -3,6 +3,8 @@ learnt without a lookup (see store.engine, store.checkpoint, driver.insert_ids).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError
-from mlineage.store import checkpoint
+from mlineage.store import checkpoint, dialects
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Execution, StoreName
 
@@ -100,6 +102,22 @@ def test_threads_writing_through_one_store_lose_nothing(store: SqlStore) -> None
     assert len(executions) == 160
     for execution in executions[::16]:
         assert _uris(store, execution.name) == {execution.display_name: "OUTPUT"}
+
+
+def test_a_new_store_has_small_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    with contextlib.closing(sqlite3.connect(old)) as made:  # as mlineage made stores before
+        made.execute("PRAGMA page_size=4096")
+        made.execute("PRAGMA journal_mode=WAL")
+    for path, size in ((tmp_path / "new.db", dialects.SQLITE_PAGE_SIZE), (old, 4096)):
+        store = SqlStore(str(path))
+        try:
+            artifact = store.create(PARENT, Artifact(uri="gs://b/x", metadata={"k": "v" * 5000}))
+            assert store.get(artifact.name, Artifact).metadata == {"k": "v" * 5000}
+        finally:
+            store.close()
+        with contextlib.closing(sqlite3.connect(path)) as reopened:
+            assert reopened.execute("PRAGMA page_size").fetchone()[0] == size
 
 
 def test_the_log_is_checkpointed_by_a_thread_and_stays_bounded(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ import threading
 import time
 
 WAL_AUTOCHECKPOINT_PAGES = 4000
-"""SQLite's own checkpoint on each connection: past this many log pages (~16 MB of 4 KB
-pages) the committing connection checkpoints, and the log then starts over."""
+"""SQLite's own checkpoint on each connection: past this many log pages (~8 MB of a new
+store's 2 KB pages, ~16 MB of 4 KB pages) the committing connection checkpoints, and the log
+then starts over."""
 JOURNAL_SIZE_LIMIT_BYTES = WAL_AUTOCHECKPOINT_PAGES * 4096
 """A log file larger than this is truncated back to it when the log starts over."""
 DELAY_SECONDS = 0.01

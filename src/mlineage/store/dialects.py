@@ -36,6 +36,11 @@ from mlineage.errors import InvalidArgumentError
 from mlineage.store import checkpoint, driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_PAGE_SIZE = 2048
+"""The page size of a new SQLite store (SQLite's default is 4096; an existing file keeps its
+own). Each commit writes every page it changed to the log, and a small write changes one
+page of the table and of each index: halving the page halves those bytes. Measured on
+record_execution: 7% faster with synchronous=NORMAL, 22% with FULL; scans ~unchanged."""
 POSTGRES_POOL_SIZE = 10
 POSTGRES_MAX_OVERFLOW = 20
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
@@ -118,6 +123,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         # Let SQLAlchemy's "begin" event below issue BEGIN itself.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL creates the file
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
