@@ -16,7 +16,6 @@ from mlineage.errors import (
     NotFoundError,
 )
 from mlineage.store.base import MetadataStore
-from mlineage.store.sql import SqlStore
 from mlineage.types import (
     Artifact,
     ArtifactState,
@@ -319,9 +318,9 @@ def test_a_missing_id_is_generated(
     assert first.name != second.name
     generated = ResourceName.parse(first.name).resource_id
     assert str(uuid.UUID(generated)) == generated  # a UUID in its usual spelling
-    # The SQL store makes time-ordered (version 7) UUIDs, so new ids append to its index;
-    # the REST client names a new resource itself, with a random (version 4) one.
-    assert uuid.UUID(generated).version == (7 if isinstance(store, SqlStore) else 4)
+    # Time-ordered (version 7) UUIDs, so new ids append to the index; the REST client
+    # names a new resource itself, with the same generator (`mlineage.ids`).
+    assert uuid.UUID(generated).version == 7
     assert store.get(first.name, kind).name == first.name
 
 

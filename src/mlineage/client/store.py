@@ -4,8 +4,9 @@ Every method is one request (a list without a page size follows the pages), so t
 cannot tell a server from a file. Input is checked here with the rules the server applies,
 so bad input fails the same way without a round trip. Retried writes never duplicate:
 
-- a create without an id gets one here (a UUID, which fits Vertex's id rule); if a retry of
-  it meets ALREADY_EXISTS, the earlier try succeeded and the resource it made is returned;
+- a create without an id gets one here (a time-ordered UUID from `mlineage.ids`, as the
+  embedded store makes, which fits Vertex's id rule); if a retry of it meets
+  ALREADY_EXISTS, the earlier try succeeded and the resource it made is returned;
 - an update retried into ABORTED (its etag was spent by the earlier try), and a delete
   retried into NOT_FOUND, are recognised alike;
 - a time-series write without a step carries a request id, so the server writes it once;
@@ -36,6 +37,7 @@ from mlineage.errors import (
     InvalidTypeError,
     NotFoundError,
 )
+from mlineage.ids import new_id
 from mlineage.store.base import Direction, ExperimentRow, Node, RunInfo
 from mlineage.types import (
     Artifact,
@@ -90,10 +92,6 @@ _LIST_RESPONSES: dict[str, type[Any]] = {
     "contexts": m.ListContextsResponse,
 }
 _DIRECTIONS = ("upstream", "downstream", "both")
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _collection(kind: Any) -> str:
@@ -238,7 +236,7 @@ class RestStore:
         _check_node(resource, type(resource))
         if resource_id:
             validate_resource_id(resource_id, f"{_singular(collection)}_id")
-        chosen = resource_id or _new_id()
+        chosen = resource_id or new_id()
         body = dump(_node_json(resource))
         try:
             reply = self._post(
@@ -266,7 +264,7 @@ class RestStore:
         collection = _collection(kind)
         for resource in resources:
             _check_node(resource, kind)
-        ids = [r.resource_id or _new_id() for r in resources]
+        ids = [r.resource_id or new_id() for r in resources]
         singular = _singular(collection)
         requests = [
             {singular: _node_json(r), f"{singular}_id": i}
@@ -392,7 +390,7 @@ class RestStore:
                 _check_node(output, Artifact)
                 named = output
                 if not output.resource_id:
-                    named = dataclasses.replace(output, name=f"{parent}/artifacts/{_new_id()}")
+                    named = dataclasses.replace(output, name=f"{parent}/artifacts/{new_id()}")
                 new.append(named)
                 wire.append(m.OutputArtifact(new_artifact=_node_json(named)))
             else:
@@ -424,7 +422,7 @@ class RestStore:
         _check_node(execution, Execution)
         if execution_id:
             validate_resource_id(execution_id, "execution_id")
-        chosen = execution_id or _new_id()
+        chosen = execution_id or new_id()
         wire_outputs, new = self._outputs(parent, outputs)
         body = _encode(
             lambda: m.RecordExecutionRequest(
@@ -516,7 +514,7 @@ class RestStore:
     ) -> MetadataSchema:
         if schema_id:
             validate_resource_id(schema_id, "metadata_schema_id")
-        chosen = schema_id or _new_id()
+        chosen = schema_id or new_id()
         body = _encode(lambda: MetadataSchemaJson.from_domain(schema))
         try:
             reply = self._post(
