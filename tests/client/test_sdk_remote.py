@@ -52,6 +52,15 @@ def walkthrough(remote: LiveServer) -> dict[str, Any]:
     return namespace
 
 
+def test_metadata_stores_are_listed_through_the_server(remote: LiveServer, local: SqlStore) -> None:
+    made = [mlineage.MetadataStore(), mlineage.MetadataStore("team", project="my-project")]
+    local.get_or_create_metadata_store(StoreName("my-project", "us-central1", "made-locally"))
+    listed = mlineage.MetadataStore.list(project="my-project")
+    assert [s.name for s in listed] == ["team", "made-locally"]
+    assert listed[0].resource_name == made[1].resource_name
+    assert [s.resource_name for s in mlineage.MetadataStore.list()] == [made[0].resource_name]
+
+
 def test_the_sdk_opens_a_rest_store_for_a_server_url(remote: LiveServer) -> None:
     assert isinstance(settings.store(), RestStore)
     mlineage.init(store="sqlite:///elsewhere.db")

@@ -78,6 +78,27 @@ def test_stores_are_separate_namespaces() -> None:
     assert aiplatform.Artifact.get("ds", metadata_store_id="team-store") == in_team
 
 
+def test_list_gives_the_stores_of_the_project_and_location_oldest_first() -> None:
+    assert aiplatform.MetadataStore.list() == []  # listing makes no store
+    made = [aiplatform.MetadataStore(), aiplatform.MetadataStore("team-store")]
+    aiplatform.MetadataStore("elsewhere", project="other-project")
+    listed = aiplatform.MetadataStore.list()
+    assert [s.resource_name for s in listed] == [s.resource_name for s in made]
+    assert [s.name for s in listed] == ["default", "team-store"]
+    assert [s.create_time for s in listed] == [s.create_time for s in made]
+    assert [s.name for s in aiplatform.MetadataStore.list(project="other-project")] == ["elsewhere"]
+    assert aiplatform.MetadataStore.list(location="europe-west4") == []
+
+
+def test_list_follows_init_project_and_location() -> None:
+    aiplatform.init(project="my-project", location="europe-west4")
+    made = aiplatform.MetadataStore("default")
+    assert [s.resource_name for s in aiplatform.MetadataStore.list()] == [made.resource_name]
+    with pytest.raises(InvalidArgumentError) as error:
+        aiplatform.MetadataStore.list(project="Not/A/Project")
+    assert error.value.field == "project"
+
+
 # -- package surface -------------------------------------------------------------------------------
 
 

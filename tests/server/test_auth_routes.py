@@ -102,6 +102,7 @@ def _calls(p: Project) -> dict[str, Callable[[RestStore], Any]]:
     return {
         "get": lambda c: c.get(p.data.name, Artifact),
         "get store": lambda c: c.get_metadata_store(p.parent),
+        "list stores": lambda c: c.list_metadata_stores(p.parent.project, p.parent.location),
         "list": lambda c: c.list(p.parent, Artifact),
         "list schemas": lambda c: c.list_metadata_schemas(p.parent),
         "artifact lineage": lambda c: c.query_artifact_lineage_subgraph(p.model.name),

@@ -242,6 +242,40 @@ def test_stores_and_deletes_answer_done_long_running_operations(api: httpx.Clien
     error(api.get(f"{STORE}/artifacts/gone"), 404, "NOT_FOUND")
 
 
+def test_metadata_stores_are_listed_page_by_page_within_the_servers_cap(
+    api: httpx.Client,
+) -> None:
+    stores = "/v1/projects/p1/locations/us-central1/metadataStores"
+    assert ok(api.get(stores)) == {"metadataStores": [], "nextPageToken": ""}
+    for i in range(5):
+        ok(api.post(stores, params={"metadataStoreId": f"s{i}"}, json={"description": f"d{i}"}))
+    elsewhere = "/v1/projects/p2/locations/us-central1/metadataStores"
+    for store_id in ("s8", "s9"):
+        ok(api.post(elsewhere, params={"metadataStoreId": store_id}, json={}))
+    seen: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"pageSize": 100}  # capped at 3
+    while True:
+        page = ok(api.get(stores, params=params))
+        assert len(page["metadataStores"]) <= 3
+        seen += page["metadataStores"]
+        if not page["nextPageToken"]:
+            break
+        params["pageToken"] = page["nextPageToken"]
+    assert [s["name"] for s in seen] == [f"{stores[4:]}/s{i}" for i in range(5)]
+    assert seen[0] == ok(api.get(f"{stores}/s0"))
+    assert seen[1]["description"] == "d1"
+    assert RFC3339_Z.match(seen[1]["createTime"])
+    assert ok(api.get("/v1/projects/p9/locations/nowhere/metadataStores"))["metadataStores"] == []
+
+    bad_token = api.get(stores, params={"pageToken": "not-a-token"})
+    assert violated_field(error(bad_token, 400, "INVALID_ARGUMENT")) == "page_token"
+    another = ok(api.get(elsewhere, params={"pageSize": 1}))["nextPageToken"]
+    not_this_list = api.get(stores, params={"pageToken": another})
+    assert violated_field(error(not_this_list, 400, "INVALID_ARGUMENT")) == "page_token"
+    negative = api.get(stores, params={"pageSize": -1})
+    assert violated_field(error(negative, 400, "INVALID_ARGUMENT")) == "page_size"
+
+
 def test_metadata_schemas_are_created_got_and_listed(api: httpx.Client) -> None:
     schema = {
         "schemaTitle": "acme.Table",

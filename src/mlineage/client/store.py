@@ -211,6 +211,26 @@ class RestStore:
         reply = self._get(url_path(str(store)))
         return self._read(MetadataStoreJson, reply).to_domain()
 
+    def list_metadata_stores(
+        self,
+        project: str,
+        location: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[MetadataStoreInfo]:
+        StoreName(project, location)  # INVALID_ARGUMENT naming a bad project or location
+
+        def fetch(
+            size: int | None, token: str | None
+        ) -> tuple[builtins.list[MetadataStoreInfo], str]:
+            params = {"pageSize": size, "pageToken": token}
+            path = url_path(f"projects/{project}/locations/{location}/metadataStores")
+            page = self._read(m.ListMetadataStoresResponse, self._get(path, params))
+            return [s.to_domain() for s in page.metadata_stores], page.next_page_token
+
+        return _gather(fetch, page_size, page_token)
+
     def get_or_create_metadata_store(
         self, store: StoreName, description: str = ""
     ) -> MetadataStoreInfo:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from mlineage.sdk.config import settings
 from mlineage.types import MetadataStoreInfo, StoreName
@@ -25,6 +26,26 @@ class MetadataStore:
         else:
             name = settings.store_name(metadata_store_name, project, location)
         self._info: MetadataStoreInfo = settings.store().get_or_create_metadata_store(name)
+
+    @classmethod
+    def list(
+        cls,
+        *,
+        project: str | None = None,
+        location: str | None = None,
+        credentials: Any = None,
+    ) -> builtins.list[Self]:
+        """The metadata stores of the project and location (default: `init()`'s), oldest
+        first. Vertex's ListMetadataStores; the Vertex SDK itself has no call for it."""
+        name = settings.store_name(project=project, location=location)
+        page = settings.store().list_metadata_stores(name.project, name.location)
+        return [cls._wrap(info) for info in page.items]
+
+    @classmethod
+    def _wrap(cls, info: MetadataStoreInfo) -> Self:
+        store = cls.__new__(cls)
+        store._info = info
+        return store
 
     @property
     def resource_name(self) -> str:

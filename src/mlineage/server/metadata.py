@@ -25,6 +25,7 @@ from mlineage.wire.messages import (
     ListContextsResponse,
     ListExecutionsResponse,
     ListMetadataSchemasResponse,
+    ListMetadataStoresResponse,
     Operation,
     RemoveContextChildrenRequest,
 )
@@ -92,6 +93,33 @@ def get_metadata_store(
 ) -> Response:
     info = db.get_metadata_store(StoreName(project, location, store))
     return respond(request, MetadataStoreJson.from_domain(info))
+
+
+@router.get(
+    STORES_PATH,
+    response_model=ListMetadataStoresResponse,
+    name="ListMetadataStores",
+    summary="List the metadata stores of a project and location, oldest first",
+)
+def list_metadata_stores(
+    request: Request,
+    project: str,
+    location: str,
+    db: Store,
+    page_size: Annotated[int | None, Query(alias="pageSize")] = None,
+    page_token: Annotated[str | None, Query(alias="pageToken")] = None,
+) -> Response:
+    page = db.list_metadata_stores(
+        project,
+        location,
+        page_size=page_size_of(request, page_size),
+        page_token=page_token or None,
+    )
+    found = [MetadataStoreJson.from_domain(info) for info in page.items]
+    return respond(
+        request,
+        ListMetadataStoresResponse(metadata_stores=found, next_page_token=page.next_page_token),
+    )
 
 
 # -- artifacts, executions, contexts -----------------------------------------------------

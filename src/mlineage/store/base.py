@@ -95,6 +95,18 @@ class MetadataStore(Protocol):
 
     def get_metadata_store(self, store: StoreName) -> MetadataStoreInfo: ...
 
+    def list_metadata_stores(
+        self,
+        project: str,
+        location: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[MetadataStoreInfo]:
+        """One page of the metadata stores of `project` and `location`, oldest first; an
+        unknown project or location has none."""
+        ...
+
     # -- artifacts, executions, contexts ----------------------------------------------
     def create(self, parent: StoreName, resource: Node, resource_id: str | None = None) -> Node:
         """Create `resource` under `parent`; a missing id is generated, a taken one is

@@ -29,6 +29,7 @@ from mlineage.store import (
     runs,
     schema,
     schemas,
+    stores,
     tensorboards,
 )
 from mlineage.store.base import (
@@ -86,34 +87,29 @@ class SqlStore:
         return f"SqlStore({self.db.engine.url.render_as_string(hide_password=True)!r})"
 
     # -- metadata stores ----------------------------------------------------------------
-    def _store_info(self, connection: Connection, store: StoreName) -> MetadataStoreInfo:
-        table = schema.metadata_stores
-        row = connection.execute(
-            sa.select(table).where(
-                table.c.project == store.project,
-                table.c.location == store.location,
-                table.c.store_id == store.store,
-            )
-        ).first()
-        if row is None:
-            raise NotFoundError(f"MetadataStore {store} not found")
-        return MetadataStoreInfo(
-            str(store),
-            row.description,
-            codec.from_micros(row.create_time),
-            codec.from_micros(row.update_time),
-        )
-
     def get_metadata_store(self, store: StoreName) -> MetadataStoreInfo:
         with self.db.read() as connection:
-            return self._store_info(connection, store)
+            return stores.get(connection, store)
+
+    def list_metadata_stores(
+        self,
+        project: str,
+        location: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[MetadataStoreInfo]:
+        with self.db.read() as connection:
+            return stores.list_page(
+                connection, project, location, page_size=page_size, page_token=page_token
+            )
 
     def get_or_create_metadata_store(
         self, store: StoreName, description: str = ""
     ) -> MetadataStoreInfo:
         def work(connection: Connection) -> MetadataStoreInfo:
             self._store_pk(connection, store, create=True, description=description)
-            return self._store_info(connection, store)
+            return stores.get(connection, store)
 
         return self.db.write(work)
 

@@ -14,6 +14,7 @@ from mlineage.wire.resources import (
     EventJson,
     ExecutionJson,
     MetadataSchemaJson,
+    MetadataStoreJson,
 )
 from mlineage.wire.runs import (
     ExperimentRowJson,
@@ -41,6 +42,7 @@ __all__ = [
     "ListContextsResponse",
     "ListExecutionsResponse",
     "ListMetadataSchemasResponse",
+    "ListMetadataStoresResponse",
     "ListRunsResponse",
     "LogMetricsRequest",
     "LogParamsRequest",
@@ -91,6 +93,11 @@ class ListContextsResponse(Message):
 
 class ListMetadataSchemasResponse(Message):
     metadata_schemas: list[MetadataSchemaJson] = Field(default_factory=list)
+    next_page_token: str = ""
+
+
+class ListMetadataStoresResponse(Message):
+    metadata_stores: list[MetadataStoreJson] = Field(default_factory=list)
     next_page_token: str = ""
 
 
