@@ -13,6 +13,9 @@ from mlineage.server.app import ServerSettings, create_app
 from mlineage.store.sql import SqlStore
 from tests.ui.sample import Sample, record_sample
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+"""The Accept of a browser opening a page: its errors come back as pages."""
+
 
 @dataclass
 class Ui:

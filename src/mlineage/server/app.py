@@ -56,19 +56,21 @@ def create_app(store: MetadataStore, settings: ServerSettings) -> FastAPI:
     )
     app.state.store = store
     app.state.settings = settings
-    install_error_handlers(app)
     from mlineage.server import additions, metadata, runs  # they import this module
+    from mlineage.server.ui import error_page  # the web UI, under /
+    from mlineage.server.ui import router as ui_router
+
+    install_error_handlers(app, page=error_page)  # a browser sees its errors as pages
 
     for routes in (metadata.router, runs.router, additions.router):
         app.include_router(routes)
     from mlineage.server import tensorboard  # TensorboardService, for the Vertex SDK
 
     app.include_router(tensorboard.router)
-    from mlineage.server.ui import router as ui_router  # the web UI, under /
-
     app.include_router(ui_router)
     install_limits(app, max_body_bytes=settings.max_body_bytes)
-    install_auth(app, store, settings)  # outermost: refuses before any limit or route runs
+    # outermost: refuses before any limit or route runs
+    install_auth(app, store, settings, page=error_page)
     return app
 
 

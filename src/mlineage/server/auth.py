@@ -39,6 +39,9 @@ and `/static/...`) is decided here, before any route runs:
     POST registering a metadata schema                  admin
       (`.../metadataSchemas`)
 
+A browser refused a page of the web UI (`errors.wants_page`) is sent to the login page
+(401) or shown the refusal as a page; API clients get the JSON error.
+
 Token lookups are cached for `CACHE_SECONDS` per server process (a valid token and a refused
 one alike), so a revoked token stops working within that many seconds, and a token created
 on a server that had none is required within that many seconds too.
@@ -65,7 +68,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mlineage.errors import UnauthenticatedError, UnavailableError
-from mlineage.server.errors import error_response
+from mlineage.server.errors import ErrorPage, error_response, wants_page
 from mlineage.store import MetadataStore
 from mlineage.store.sql import SqlStore
 from mlineage.store.tokens import CACHE_SECONDS, Role, TokenInfo, TokenStore, hash_secret
@@ -259,11 +262,18 @@ class AuthMiddleware:
     """ASGI middleware deciding every request (see the module docstring)."""
 
     def __init__(
-        self, app: ASGIApp, *, tokens: TokenStore, settings: ServerSettings, cache: float
+        self,
+        app: ASGIApp,
+        *,
+        tokens: TokenStore,
+        settings: ServerSettings,
+        cache: float,
+        page: ErrorPage | None = None,
     ) -> None:
         self.app = app
         self.cache = TokenCache(tokens, cache)
         self.settings = settings
+        self.page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -286,8 +296,11 @@ class AuthMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             response = refusal.response
-            if response.status_code == 401 and _wants_page(scope):
-                response = RedirectResponse(f"{LOGIN_PATH}?next={quote(path)}", status_code=303)
+            if wants_page(scope):  # a browser is sent to log in, or shown the refusal
+                if response.status_code == 401:
+                    response = RedirectResponse(f"{LOGIN_PATH}?next={quote(path)}", status_code=303)
+                elif self.page is not None:
+                    response = self.page(Request(scope), response)
             await response(scope, receive, send)
             return
         scope.setdefault("state", {})[_STATE_KEY] = principal
@@ -454,13 +467,6 @@ def _refuse_cross_origin(scope: Scope) -> None:
         raise refusal
 
 
-def _wants_page(scope: Scope) -> bool:
-    """A browser asking for a UI page is sent to the login page rather than given JSON."""
-    if scope.get("method") != "GET" or scope["path"].startswith("/v1/"):
-        return False
-    return "text/html" in _headers(scope).get("accept", "")
-
-
 def tokens_of(store: MetadataStore, settings: ServerSettings) -> TokenStore:
     """The tokens in the server's database, sharing the store's connections when it has some."""
     if isinstance(store, SqlStore):
@@ -474,11 +480,14 @@ def install_auth(
     settings: ServerSettings,
     *,
     cache_seconds: float | None = None,
+    page: ErrorPage | None = None,
 ) -> None:
-    """Put the auth middleware in front of every route of `app`."""
+    """Put the auth middleware in front of every route of `app`; a browser refused a page
+    is sent to log in (401) or shown `page`'s page for the refusal."""
     app.add_middleware(
         AuthMiddleware,
         tokens=tokens_of(store, settings),
         settings=settings,
         cache=CACHE_SECONDS if cache_seconds is None else cache_seconds,
+        page=page,
     )

@@ -1,4 +1,4 @@
-"""What every UI route shares: HTML error pages, security headers, the store in the path."""
+"""What every UI route shares: security headers, the store in the path."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 
-from mlineage.errors import MlineageError
-from mlineage.server.errors import HTTP_STATUS
 from mlineage.types import StoreName
 
-from .templating import render
-
-__all__ = ["STORE_PATH", "UiRoute", "page_of", "store_name"]
+__all__ = ["STORE_PATH", "UiRoute", "page_of", "secured", "store_name"]
 
 STORE_PATH = "/projects/{project}/locations/{location}/metadataStores/{store_id}"
 """UI pages live at their resource's name: `/{resource name}` (the API adds `/v1`)."""
@@ -40,28 +36,21 @@ def page_of(name: str) -> str:
     return "/" + name
 
 
+def secured(response: Response) -> Response:
+    """`response` with the security headers (those it sets itself stay)."""
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
+
+
 class UiRoute(APIRoute):
-    """Pages show errors as a page (data endpoints keep the API's JSON errors) and every
-    response carries the security headers."""
+    """Every response carries the security headers (a failing page is shown to a browser by
+    the server's error handlers: `failure.error_page`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        data = self.path.endswith((".json", ".csv"))
 
         async def route(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except MlineageError as exc:
-                if data:
-                    raise
-                response = render(
-                    request,
-                    "error.html",
-                    {"code": exc.code, "message": exc.message},
-                    HTTP_STATUS.get(exc.code, 500),
-                )
-            for key, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(key, value)
-            return response
+            return secured(await handler(request))
 
         return route
