@@ -187,6 +187,24 @@ def test_record_execution_links_names_and_new_artifacts(
     assert [e.name for e in members] == [execution.name]
 
 
+def test_a_recorded_execution_its_new_outputs_and_its_events_share_one_time(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    data = store.create(parent, Artifact(display_name="data"))
+    execution, (model,) = store.record_execution(
+        parent,
+        Execution(display_name="train"),
+        inputs=[data.name],
+        outputs=[Artifact(display_name="model")],
+    )
+    assert execution.create_time is not None
+    assert data.create_time is not None
+    assert execution.create_time > data.create_time
+    assert model.create_time == execution.create_time
+    graph = store.query_execution_inputs_and_outputs(execution.name)
+    assert [e.event_time for e in graph.events] == [execution.create_time] * 2
+
+
 def test_record_execution_is_all_or_nothing(store: MetadataStore, parent: StoreName) -> None:
     with pytest.raises(NotFoundError):
         store.record_execution(

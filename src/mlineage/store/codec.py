@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mlineage.types import (
     Artifact,
@@ -21,6 +21,7 @@ from mlineage.types import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+N = TypeVar("N", Artifact, Execution, Context)
 
 
 def now_micros() -> int:
@@ -51,6 +52,14 @@ class Times(dict[int, datetime]):
     def __missing__(self, micros: int) -> datetime:
         made = self[micros] = from_micros(micros)
         return made
+
+
+class RowsDecoder(Protocol[N]):
+    """(id, node) of each row read; `times` may be shared by the decoders of one answer."""
+
+    def __call__(
+        self, rows: Iterable[Sequence[Any]], store: StoreName, times: Times | None = None
+    ) -> list[tuple[int, N]]: ...
 
 
 def nan_to_null(value: float) -> float | None:
@@ -130,10 +139,11 @@ _EXECUTION_STATES = ExecutionState.__members__
 
 
 def artifacts_from_rows(
-    rows: Iterable[Sequence[Any]], store: StoreName
+    rows: Iterable[Sequence[Any]], store: StoreName, times: Times | None = None
 ) -> list[tuple[int, Artifact]]:
     """(id, artifact) of each row of `COMMON_COLUMNS + OWN_COLUMNS["artifacts"]`."""
-    prefix, times, states = f"{store}/artifacts/", Times(), _ARTIFACT_STATES
+    prefix, states = f"{store}/artifacts/", _ARTIFACT_STATES
+    times = Times() if times is None else times
     return [
         (
             pk,
@@ -158,10 +168,11 @@ def artifacts_from_rows(
 
 
 def executions_from_rows(
-    rows: Iterable[Sequence[Any]], store: StoreName
+    rows: Iterable[Sequence[Any]], store: StoreName, times: Times | None = None
 ) -> list[tuple[int, Execution]]:
     """(id, execution) of each row of `COMMON_COLUMNS + OWN_COLUMNS["executions"]`."""
-    prefix, times, states = f"{store}/executions/", Times(), _EXECUTION_STATES
+    prefix, states = f"{store}/executions/", _EXECUTION_STATES
+    times = Times() if times is None else times
     return [
         (
             pk,
@@ -184,11 +195,12 @@ def executions_from_rows(
 
 
 def contexts_from_rows(
-    rows: Iterable[Sequence[Any]], store: StoreName
+    rows: Iterable[Sequence[Any]], store: StoreName, times: Times | None = None
 ) -> list[tuple[int, Context]]:
     """(id, context) of each row of `COMMON_COLUMNS`; without parents
     (`nodes.with_parents` fills them)."""
-    prefix, times = f"{store}/contexts/", Times()
+    prefix = f"{store}/contexts/"
+    times = Times() if times is None else times
     return [
         (
             pk,

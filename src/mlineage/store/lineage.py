@@ -50,14 +50,18 @@ def _events_of_executions() -> sa.Select[Any]:
 
 
 def _load(
-    connection: Connection, spec: nodes.Spec[Any], ids: Iterable[int], store: StoreName
+    connection: Connection,
+    spec: nodes.Spec[Any],
+    ids: Iterable[int],
+    store: StoreName,
+    times: codec.Times,
 ) -> list[tuple[int, Any]]:
     """(id, node) of the nodes `ids`, in id order (in chunks: a graph may hold more ids
     than one statement may bind)."""
     loaded: list[tuple[int, Any]] = []
     for chunk in walk.chunks(sorted(set(ids))):
         rows = driver.rows(connection, spec.by_ids, {"ids": chunk})
-        loaded += spec.from_rows(rows, store)
+        loaded += spec.from_rows(rows, store, times)
     loaded.sort(key=lambda item: item[0])
     return loaded
 
@@ -72,8 +76,9 @@ def _graph(
 ) -> LineageGraph:
     """Load the given nodes and every event between them."""
     artifact_spec = nodes.SPECS[Artifact]
+    times = codec.Times()  # an execution, its outputs and its events share one time
     if artifact_filter is None:
-        found_artifacts = _load(connection, artifact_spec, artifact_ids, store)
+        found_artifacts = _load(connection, artifact_spec, artifact_ids, store, times)
     else:  # a filter compiles per call: the plain statement path
         table = schema.artifacts
         found_artifacts = []
@@ -81,13 +86,13 @@ def _graph(
             statement = sa.select(*artifact_spec.columns).where(
                 table.c.id.in_(chunk), artifact_filter
             )
-            found_artifacts += artifact_spec.from_rows(connection.execute(statement).all(), store)
+            rows = connection.execute(statement).all()
+            found_artifacts += artifact_spec.from_rows(rows, store, times)
         found_artifacts.sort(key=lambda item: item[0])
-    found_executions = _load(connection, nodes.SPECS[Execution], execution_ids, store)
+    found_executions = _load(connection, nodes.SPECS[Execution], execution_ids, store, times)
     artifact_names = {pk: artifact.name for pk, artifact in found_artifacts}
     execution_names = {pk: execution.name for pk, execution in found_executions}
     found_events: list[tuple[int, Event]] = []
-    times = codec.Times()  # an execution's events mostly share one time
     for chunk in walk.chunks(sorted(execution_names)):
         # By execution only (an execution has few events, read in index order): with both
         # IN lists SQLite probes the (execution, artifact) index once per pair, which costs

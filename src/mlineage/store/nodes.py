@@ -11,7 +11,7 @@ import json
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -56,7 +56,7 @@ class Spec(Generic[Node]):
     kind: ResourceKind
     cls: type[Node]
     table: sa.Table
-    from_rows: Callable[[Iterable[Sequence[Any]], StoreName], list[tuple[int, Node]]]
+    from_rows: codec.RowsDecoder[Node]
     """(id, node) of rows of `columns`."""
     own_values: Callable[[Node], dict[str, Any]]
     """The columns only this kind has (uri, state, ...), validated."""
@@ -214,9 +214,11 @@ def insert_with_ids(
     resource_ids: Sequence[str | None],
     *,
     ids: bool = True,
+    now: int | None = None,
 ) -> list[tuple[int, Node]]:
-    """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite)."""
-    rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids)
+    """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
+    `now` (microseconds) is their create time when given, else the current time."""
+    rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids, now)
     try:
         with dialects.savepoint(connection):
             pks = _insert_rows(connection, store_pk, spec, rows, ids=ids)
@@ -318,10 +320,12 @@ def _rows(
     spec: Spec[Node],
     resources: Sequence[Node],
     resource_ids: Sequence[str | None],
+    now: int | None,
 ) -> tuple[list[dict[str, Any]], list[_Values]]:
     """The validated column values of new rows, as the driver binds them, and each one's
     metadata and labels as plain dicts."""
-    now = codec.now_micros()
+    if now is None:
+        now = codec.now_micros()
     dialect = connection.dialect.name
     field_name = f"{spec.kind[:-1]}_id"
     rows, decoded = [], []

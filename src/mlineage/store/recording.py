@@ -50,8 +50,10 @@ def _insert_events(
     artifact_pks: Sequence[int],
     *,
     new_execution: bool = False,
+    now: int | None = None,
 ) -> None:
-    """Insert the events not yet recorded (an execution just created has none)."""
+    """Insert the events not yet recorded (an execution just created has none); an event
+    without a time gets `now` (microseconds), else the current time."""
     existing: set[tuple[int, str]] = set()
     if not new_execution:
         existing = {
@@ -60,7 +62,8 @@ def _insert_events(
                 connection, EXISTING_EVENTS, {"execution_id": execution_pk}
             )
         }
-    now = codec.now_micros()
+    if now is None:
+        now = codec.now_micros()
     rows = []
     for event, artifact_pk in zip(events, artifact_pks, strict=True):
         kind = _TYPE_NAMES[event.type]
@@ -116,14 +119,16 @@ def record_execution(
     contexts: Sequence[str],
 ) -> tuple[Execution, list[Artifact]]:
     """Create an execution, its new output artifacts, its events and its context
-    memberships in one transaction."""
+    memberships in one transaction, all at one time: the record's."""
+    now = codec.now_micros()
     ((execution_pk, created),) = nodes.insert_with_ids(
-        connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id]
+        connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id], now=now
     )
     input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    made, output_pks = _outputs(connection, stores, store_pk, store, outputs)
+    made, output_pks = _outputs(connection, stores, store_pk, store, outputs, now)
     events = [_INPUT] * len(input_pks) + [_OUTPUT] * len(output_pks)
-    _insert_events(connection, execution_pk, events, input_pks + output_pks, new_execution=True)
+    pks = input_pks + output_pks
+    _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
         graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
@@ -141,9 +146,10 @@ def _outputs(
     store_pk: int,
     store: StoreName,
     outputs: Sequence[Artifact | str],
+    now: int,
 ) -> tuple[list[Artifact], list[int]]:
-    """Create the new output artifacts; returns them and the row ids of all outputs (named
-    ones first)."""
+    """Create the new output artifacts (made at `now`); returns them and the row ids of all
+    outputs (named ones first)."""
     new = [o for o in outputs if isinstance(o, Artifact)]
     made = (
         nodes.insert_with_ids(
@@ -153,6 +159,7 @@ def _outputs(
             nodes.SPECS[Artifact],
             new,
             [a.resource_id or None for a in new],
+            now=now,
         )
         if new
         else []
@@ -172,8 +179,9 @@ def finish_execution(
 ) -> tuple[Execution, list[Artifact]]:
     ref = resolve(connection, stores, execution.name, "executions")
     store_pk = ref.store_pk
-    made, output_pks = _outputs(connection, stores, store_pk, ref.name.parent, outputs)
-    _insert_events(connection, ref.id, [_OUTPUT] * len(output_pks), output_pks)
+    now = codec.now_micros()
+    made, output_pks = _outputs(connection, stores, store_pk, ref.name.parent, outputs, now)
+    _insert_events(connection, ref.id, [_OUTPUT] * len(output_pks), output_pks, now=now)
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
         graph.link_members(connection, context_pks, output_pks, [])
