@@ -18,7 +18,11 @@ own defaults (see benchmarks/peers/README.md; `--peer-sync full` makes MLflow us
     python benchmarks/peers/setup_venvs.py          # once: the peers' virtualenvs
     python benchmarks/bench_foundation.py --quick   # about a minute
     python benchmarks/bench_foundation.py           # the full sizes
-    python benchmarks/bench_foundation.py --repeat 3   # medians of 3 runs on each side
+    python benchmarks/bench_foundation.py --repeat 3   # medians of 3 rounds
+
+A round runs every workload once on each side, mlineage's then the peers', so the rounds of
+`--repeat` interleave the two sides: a shared machine that slows down for a few minutes
+weighs on both alike.
 """
 
 from __future__ import annotations
@@ -228,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=int,
         default=1,
-        help="run every workload this many times, on both sides, and report the medians "
-        "(on a shared machine one run can be off by half)",
+        help="run this many rounds (every workload once on each side) and report the "
+        "medians (on a shared machine one run can be off by half)",
     )
     args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
@@ -240,38 +244,60 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         normals: list[dict[str, Measure]] = []
         fulls: list[dict[str, Measure]] = []
+        peer_runs: dict[str, list[dict[str, Any]]] = {}
+        unavailable: set[str] = set()
+        # One round is every workload once on each side, so a machine that slows down or
+        # speeds up for a few minutes weighs on both sides alike.
         for i in range(repeat):  # fresh files each time
             normals.append(run_mlineage(folder / f"normal-{i}", sizes, "normal"))
             fulls.append(run_mlineage(folder / f"full-{i}", sizes, "full"))
+            if not args.no_peers:
+                _run_peers_once(
+                    args.peer_sync, sizes, folder / "peers", repeat, peer_runs, unavailable
+                )
         normal, full = _median_measures(normals), _median_measures(fulls)
-        peers: dict[str, dict[str, Any]] = {}
-        if not args.no_peers:
-            for workload, (peer, peer_workload) in PEER_OF.items():
-                size = sizes["log_metric" if workload == "log_time_series" else workload]
-                key = f"{peer}:{peer_workload}"
-                if key not in peers:
-                    try:
-                        runs = [
-                            run_peer(
-                                peer,
-                                peer_workload,
-                                size,
-                                folder / "peers",
-                                sync=args.peer_sync if peer == "mlflow" else "default",
-                                reuse_setup=repeat > 1,  # the untimed fixture, built once
-                            )
-                            for _ in range(repeat)
-                        ]
-                        peers[key] = _median_peer(runs)
-                    except PeerError as exc:
-                        print(f"peer {key} unavailable: {exc}", file=sys.stderr)
+        peers = {
+            key: _median_peer(runs) for key, runs in peer_runs.items() if key not in unavailable
+        }
 
     if repeat > 1:
-        print(f"\nmedians of {repeat} runs of each workload, on each side")
+        print(f"\nmedians of {repeat} rounds (each workload once on each side per round)")
     rows = report(normal, full, peers, mode)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def _run_peers_once(
+    peer_sync: str,
+    sizes: dict[str, int],
+    folder: Path,
+    repeat: int,
+    runs: dict[str, list[dict[str, Any]]],
+    unavailable: set[str],
+) -> None:
+    """Each peer workload once, appended to `runs` (a peer that fails is left out)."""
+    done: set[str] = set()
+    for workload, (peer, peer_workload) in PEER_OF.items():
+        size = sizes["log_metric" if workload == "log_time_series" else workload]
+        key = f"{peer}:{peer_workload}"
+        if key in unavailable or key in done:
+            continue
+        done.add(key)
+        try:
+            result = run_peer(
+                peer,
+                peer_workload,
+                size,
+                folder,
+                sync=peer_sync if peer == "mlflow" else "default",
+                reuse_setup=repeat > 1,  # the untimed fixture, built once
+            )
+        except PeerError as exc:
+            print(f"peer {key} unavailable: {exc}", file=sys.stderr)
+            unavailable.add(key)
+            continue
+        runs.setdefault(key, []).append(result)
 
 
 def _median_measures(runs: list[dict[str, Measure]]) -> dict[str, Measure]:
