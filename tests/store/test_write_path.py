@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError
 from mlineage.store import checkpoint, dialects
@@ -178,3 +179,36 @@ def test_metadata_that_refers_to_itself_is_refused_by_name(store: SqlStore) -> N
     with pytest.raises(InvalidArgumentError, match=r"metadata: .*Circular reference detected"):
         store.create(PARENT, Artifact(metadata=circular))
     assert store.list(PARENT, Artifact).items == []
+
+
+def test_a_commit_is_not_run_again_when_the_connection_fails_to_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqlStore(str(tmp_path / "close.db"))
+    try:
+        store.create(PARENT, Artifact(uri="gs://b/first"))  # the store exists
+        real_close = sa.engine.Connection.close
+        failures = []
+
+        def close_failing_once(connection: sa.engine.Connection) -> None:
+            real_close(connection)
+            if not failures:
+                failures.append(True)  # as when the server goes away after the commit
+                raise sa.exc.OperationalError("close", {}, sqlite3.OperationalError("busy"))
+
+        monkeypatch.setattr(sa.engine.Connection, "close", close_failing_once)
+        runs: list[int] = []
+
+        def work(connection: sa.engine.Connection) -> None:
+            runs.append(1)
+            connection.exec_driver_sql("CREATE TABLE written_once (x INTEGER)")
+
+        lock = store.db._writer_lock
+        assert lock is not None
+        with lock:  # the kept write connection is taken: the write uses a pooled one
+            store.db.write(work)
+        assert failures
+        assert runs == [1]  # committed once, not retried as "busy"
+    finally:
+        monkeypatch.undo()
+        store.close()

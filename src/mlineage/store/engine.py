@@ -66,6 +66,14 @@ def create_engine(store: str) -> Engine:
     return dialects.create_engine(url)
 
 
+def _close_quietly(connection: Connection) -> None:
+    """Hand a connection back to the pool, ignoring a failure to: after a commit, an error
+    here (a server gone meanwhile) must not make `write` run the work again, and after a
+    failed transaction it must not hide that failure. The pool drops a broken connection."""
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
 class Database:
     """An engine plus the two ways mlineage touches it: `read()` and `write(work)`."""
 
@@ -108,8 +116,11 @@ class Database:
                     finally:
                         lock.release()
                 else:
-                    with self._write_engine.connect() as connection:
+                    connection = self._write_engine.connect()
+                    try:
                         result = self._run(connection, work)
+                    finally:
+                        _close_quietly(connection)
             except BaseException as exc:
                 if self._on_rollback is not None:
                     self._on_rollback()
