@@ -188,7 +188,7 @@ def test_a_commit_is_not_run_again_when_the_connection_fails_to_close(
     try:
         store.create(PARENT, Artifact(uri="gs://b/first"))  # the store exists
         real_close = sa.engine.Connection.close
-        failures = []
+        failures: list[bool] = []
 
         def close_failing_once(connection: sa.engine.Connection) -> None:
             real_close(connection)
