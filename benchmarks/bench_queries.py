@@ -2,7 +2,9 @@
 
 Workloads (sizes: quick / full). The data is built untimed, the same on both sides. After one
 untimed warm-up call per store (the first page of the filter; a 1-hop lineage query), each
-query is timed 3 times and the median is reported.
+query is timed 3 times and the median is reported. `--repeat N` runs N rounds, each of every
+query 3 times on mlineage's side and then on ml-metadata's, and reports the median of all 3N:
+the two sides interleave, so a shared machine that slows down for a few minutes weighs on both.
 
   filter_25k        a store of N artifacts (20,000 / 100,000) whose metadata holds `bucket`
                     (i % 4), `rows` (int) and `split` (str); the filter bucket == 1 returns
@@ -41,6 +43,7 @@ virtualenv with its defaults (see benchmarks/peers/README.md).
     python benchmarks/peers/setup_venvs.py        # once: the peers' virtualenvs
     python benchmarks/bench_queries.py --quick    # about a minute
     python benchmarks/bench_queries.py            # the full sizes (~5 minutes)
+    python benchmarks/bench_queries.py --repeat 3 # 3 interleaved rounds (~8 minutes)
 """
 
 from __future__ import annotations
@@ -190,21 +193,30 @@ def list_all(store: SqlStore, page_size: int | None) -> tuple[int, int]:
             return rows, calls
 
 
-def bench_filter(folder: Path, n: int) -> dict[str, Any]:
+def build_filter(folder: Path, n: int) -> tuple[Path, float]:
+    """The filter store (built untimed for the queries); its path and build seconds."""
+    path = folder / "filter.db"
     build = time.perf_counter()
-    store = build_filter_store(folder / "filter.db", n)
+    build_filter_store(path, n).close()
     build = time.perf_counter() - build
     _progress(
         f"built the filter store ({n:,} artifacts, create_many batches of {BATCH:,}) "
         f"in {build:.1f} s"
     )
-    store.list(PARENT, Artifact, filter=FILTER, page_size=100)  # warm-up, untimed
-    paged, (rows, calls) = _repeat(lambda: list_all(store, PAGE))
-    one_call, (rows_one, calls_one) = _repeat(lambda: list_all(store, None))
-    first, page = _repeat(lambda: store.list(PARENT, Artifact, filter=FILTER, page_size=100))
-    store.close()
+    return path, build
+
+
+def time_filter(path: Path) -> dict[str, Any]:
+    """One round of the filter queries on the store at `path`."""
+    store = SqlStore(f"sqlite:///{path}")
+    try:
+        store.list(PARENT, Artifact, filter=FILTER, page_size=100)  # warm-up, untimed
+        paged, (rows, calls) = _repeat(lambda: list_all(store, PAGE))
+        one_call, (rows_one, calls_one) = _repeat(lambda: list_all(store, None))
+        first, page = _repeat(lambda: store.list(PARENT, Artifact, filter=FILTER, page_size=100))
+    finally:
+        store.close()
     return {
-        "build": build,
         "paged": (paged, rows, calls),
         "one": (one_call, rows_one, calls_one),
         "limit_100": (first, len(page.items)),
@@ -329,7 +341,9 @@ def add_unrelated(store: SqlStore, n: int) -> None:
         )
 
 
-def bench_lineage(folder: Path, executions: int, unrelated: int, budget: float) -> dict[str, Any]:
+def build_lineage(folder: Path, executions: int, unrelated: int) -> dict[str, Any]:
+    """The DAG store, a copy of it, and a copy that also holds `unrelated` artifacts (built
+    untimed for the queries): their paths, the start artifacts, and the build seconds."""
     small_path, big_path = folder / "dag.db", folder / "dag-big.db"
     build = time.perf_counter()
     store = SqlStore(f"sqlite:///{small_path}")
@@ -342,8 +356,6 @@ def bench_lineage(folder: Path, executions: int, unrelated: int, budget: float) 
         "last": names[layers, DAG_WIDTH // 2],
         "middle": names[layers // 2, DAG_WIDTH // 2],
     }
-    small = lineage_queries(small_path, starts, budget)
-
     # The store-size comparison sets the big store beside a copy of the small one made the
     # same way (the backup API lays pages out afresh, which alone can change timings).
     copy_path = folder / "dag-copy.db"
@@ -358,9 +370,44 @@ def bench_lineage(folder: Path, executions: int, unrelated: int, budget: float) 
         f"added {unrelated:,} unrelated artifacts to a copy of the DAG store "
         f"(create_many batches of {BATCH:,}) in {grow:.1f} s"
     )
-    copy = lineage_queries(copy_path, starts, budget)
-    big = lineage_queries(big_path, starts, budget)
-    return {"build": build, "grow": grow, "small": small, "copy": copy, "big": big}
+    paths = {"small": small_path, "copy": copy_path, "big": big_path}
+    return {"build": build, "grow": grow, "paths": paths, "starts": starts}
+
+
+def time_lineage(stores: dict[str, Any], budget: float) -> dict[str, Lineage]:
+    """One round of the lineage queries on each store of `build_lineage`."""
+    return {
+        name: lineage_queries(path, stores["starts"], budget)
+        for name, path in stores["paths"].items()
+    }
+
+
+def _merge_lineage(rounds: list[dict[str, Lineage]]) -> dict[str, Lineage]:
+    """The rounds' timings of each query on each store together (the counts of the last)."""
+    merged: dict[str, Lineage] = {}
+    for one in rounds:
+        for store, queries in one.items():
+            into = merged.setdefault(store, {})
+            for query, (timings, counts) in queries.items():
+                into[query] = (into.get(query, ([], counts))[0] + timings, counts)
+    return merged
+
+
+def _merge_filter(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    merged = dict(rounds[-1])
+    for key in merged:
+        timings = [t for one in rounds for t in one[key][0]]
+        merged[key] = (timings, *rounds[-1][key][1:])
+    return merged
+
+
+def _merge_peer(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    merged = dict(rounds[-1])
+    merged["timings"] = {
+        query: [t for one in rounds for t in one["timings"].get(query) or []]
+        for query in rounds[-1]["timings"]
+    }
+    return merged
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -493,9 +540,9 @@ def _lineage_rows(
     return rows
 
 
-def report(rows: list[Row], mode: str, sizes: dict[str, int]) -> None:
+def report(rows: list[Row], mode: str, sizes: dict[str, int], runs: int) -> None:
     print(
-        f"\nmlineage query benchmark ({mode} sizes; median of {REPS}; "
+        f"\nmlineage query benchmark ({mode} sizes; median of {runs}; "
         "returned: a = artifacts, e = executions)\n"
     )
     header = (
@@ -538,6 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="measure mlineage only")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run this many rounds (every query 3 times on each side) and report the "
+        "medians of all of them",
+    )
+    parser.add_argument(
         "--budget",
         type=float,
         help="seconds each mlineage lineage query may take for its 3 runs before it is "
@@ -548,28 +602,39 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[mode]
     budget = args.budget or (30.0 if args.quick else 120.0)
 
+    rounds = max(args.repeat, 1)
     with tempfile.TemporaryDirectory(prefix="mlineage-bench-") as tmp:
         folder = Path(tmp)
-        filtered = bench_filter(folder, sizes["filter"])
-        lineage = bench_lineage(folder, sizes["lineage"], sizes["unrelated"], budget)
-        peers: dict[str, dict[str, Any]] = {}
-        if not args.no_peers:
-            for workload in ("filter", "lineage"):
+        filter_path, filter_build = build_filter(folder, sizes["filter"])
+        dags = build_lineage(folder, sizes["lineage"], sizes["unrelated"])
+        filter_rounds: list[dict[str, Any]] = []
+        lineage_rounds: list[dict[str, Lineage]] = []
+        peer_rounds: dict[str, list[dict[str, Any]]] = {}
+        workloads = [] if args.no_peers else ["filter", "lineage"]
+        # A round is every query once on each side, so the rounds of --repeat interleave the
+        # two sides: a shared machine that slows down for a few minutes weighs on both alike.
+        for _ in range(rounds):
+            filter_rounds.append(time_filter(filter_path))
+            lineage_rounds.append(time_lineage(dags, budget))
+            for workload in list(workloads):
                 try:
-                    peers[workload] = run_peer("mlmd", workload, sizes[workload], folder / "peers")
+                    peer = run_peer("mlmd", workload, sizes[workload], folder / "peers")
                 except PeerError as exc:
                     _progress(f"peer mlmd:{workload} unavailable: {exc}")
+                    workloads.remove(workload)
+                    peer_rounds.pop(workload, None)
                     continue
-                _progress(
-                    f"ml-metadata {workload}: fixture built in "
-                    f"{peers[workload]['setup_seconds']:.1f} s"
-                )
+                peer_rounds.setdefault(workload, []).append(peer)
+                _progress(f"ml-metadata {workload}: fixture built in {peer['setup_seconds']:.1f} s")
+        filtered = {"build": filter_build, **_merge_filter(filter_rounds)}
+        lineage = {"build": dags["build"], "grow": dags["grow"], **_merge_lineage(lineage_rounds)}
+        peers = {workload: _merge_peer(runs) for workload, runs in peer_rounds.items()}
 
     rows = [
         *_filter_rows(sizes["filter"], filtered, peers.get("filter")),
         *_lineage_rows(sizes, lineage, peers.get("lineage"), budget),
     ]
-    report(rows, mode, sizes)
+    report(rows, mode, sizes, REPS * rounds)
     if args.json:
         builds = {
             "filter_store": filtered["build"],
