@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from mlineage.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
 )
+from mlineage.ids import new_ids
 from mlineage.store import codec, dialects, driver, filters, pagination, schema, schemas, scope
 from mlineage.store.base import Node
 from mlineage.store.scope import NodeRef, StoreIds, resolve
@@ -296,24 +295,6 @@ def _already_exists(
     return AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken[0]} already exists")
 
 
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def _new_ids(count: int) -> list[str]:
-    """`count` time-ordered (version 7, RFC 9562) UUIDs as text: the Unix time in
-    milliseconds, then 74 random bits, spelled as `str(uuid.UUID(...))` spells them. Ids made
-    one after another sort together, so inserting them appends to the (store, resource id)
-    index instead of dirtying a random page of it, which each commit and checkpoint then
-    writes. A batch shares one clock reading and one draw of random bytes."""
-    t = f"{time.time_ns() // 1_000_000:012x}"
-    prefix = f"{t[:8]}-{t[8:]}-7"
-    h = os.urandom(10 * count).hex()
-    return [
-        f"{prefix}{h[i : i + 3]}-{_VARIANT[h[i + 3]]}{h[i + 4 : i + 7]}-{h[i + 7 : i + 19]}"
-        for i in range(0, 20 * count, 20)
-    ]
-
-
 def _rows(
     connection: Connection,
     store_pk: int,
@@ -330,7 +311,7 @@ def _rows(
     field_name = f"{spec.kind[:-1]}_id"
     rows, decoded = [], []
     missing = sum(1 for given in resource_ids if not given)
-    fresh = iter(_new_ids(missing) if missing else ())
+    fresh = iter(new_ids(missing) if missing else ())
     for resource, given in zip(resources, resource_ids, strict=True):
         values = _values(spec, resource)
         row = values.columns
