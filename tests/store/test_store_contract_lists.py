@@ -6,7 +6,8 @@ import pytest
 
 from mlineage.errors import InvalidArgumentError
 from mlineage.store.base import MetadataStore
-from mlineage.types import Artifact, Context, Execution, ExecutionState, StoreName
+from mlineage.types import Artifact, Context, Execution, ExecutionState, MetadataSchema, StoreName
+from tests.store.page_tokens import forged
 
 
 @pytest.fixture
@@ -145,6 +146,37 @@ def test_bad_list_arguments_name_the_field(
     with pytest.raises(InvalidArgumentError) as error:
         store.list(parent, Artifact, **kwargs)  # type: ignore[arg-type]
     assert error.value.field == field
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize(
+    ("order_by", "values"),
+    [
+        (None, ["2026-01-01", 3]),  # create time and row id are integers
+        (None, [1, 2.5]),
+        ("display_name", [7, 1]),  # a name is text
+        ("display_name", [["nested"], 1]),
+    ],
+)
+def test_a_token_with_sort_values_of_the_wrong_type_names_page_token(
+    store: MetadataStore, parent: StoreName, order_by: str | None, values: list[object]
+) -> None:
+    token = store.list(parent, Artifact, order_by=order_by, page_size=2).next_page_token
+    with pytest.raises(InvalidArgumentError) as error:
+        store.list(parent, Artifact, order_by=order_by, page_token=forged(token, values))
+    assert error.value.field == "page_token"
+    assert len(store.list(parent, Artifact, order_by=order_by).items) == 5  # still readable
+
+
+def test_a_schema_list_token_with_a_value_of_the_wrong_type_names_page_token(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    for title in ("acme.A", "acme.B"):
+        store.create_metadata_schema(parent, MetadataSchema(schema_title=title, schema="{}"))
+    token = store.list_metadata_schemas(parent, page_size=1).next_page_token
+    with pytest.raises(InvalidArgumentError) as error:
+        store.list_metadata_schemas(parent, page_token=forged(token, ["x"]))
+    assert error.value.field == "page_token"
 
 
 def test_executions_filter_by_state(store: MetadataStore, parent: StoreName) -> None:

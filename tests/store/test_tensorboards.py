@@ -23,6 +23,7 @@ from mlineage.store.sql import SqlStore
 from mlineage.store.tensorboards import series_id, series_key
 from mlineage.types import Context, StoreName
 from tests.backends import BACKENDS
+from tests.store.page_tokens import forged
 
 LOCATION = "projects/p/locations/us-central1"
 STORE = StoreName("p", "us-central1", "default")
@@ -73,6 +74,17 @@ def test_tensorboards_are_created_read_and_listed(store: SqlStore) -> None:
     assert [t.display_name for t in rest.items] == ["b"]
     assert rest.next_page_token == ""
     assert store.list_tensorboards("projects/p/locations/europe-west4").items == []
+
+
+def test_a_tensorboard_list_token_with_values_of_the_wrong_type_names_page_token(
+    store: SqlStore,
+) -> None:
+    for name in ("a", "b"):
+        store.create_tensorboard(LOCATION, Tensorboard(display_name=name))
+    token = store.list_tensorboards(LOCATION, page_size=1).next_page_token
+    with pytest.raises(InvalidArgumentError) as error:
+        store.list_tensorboards(LOCATION, page_token=forged(token, ["not-a-time", "x"]))
+    assert error.value.field == "page_token"
 
 
 def test_bad_tensorboard_requests_name_the_field(store: SqlStore) -> None:

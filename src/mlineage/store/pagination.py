@@ -25,6 +25,7 @@ __all__ = [
     "SortKey",
     "after",
     "check_page_size",
+    "check_values",
     "decode_token",
     "encode_token",
     "query_fingerprint",
@@ -61,13 +62,34 @@ def decode_token(token: str, fingerprint: str, width: int) -> list[Any]:
     return values
 
 
+def _fits(value: Any, kind: sa.types.TypeEngine[Any]) -> bool:
+    """Whether a token's `value` can be a value of a column of type `kind` (None: a NULL)."""
+    if value is None:
+        return True
+    if isinstance(kind, sa.Integer):
+        return type(value) is int
+    if isinstance(kind, sa.Float | sa.Numeric):
+        return type(value) in (int, float)
+    if isinstance(kind, sa.String):
+        return type(value) is str
+    return type(value) in (str, int, float, bool)  # a JSON value (metadata order terms)
+
+
+def check_values(token_values: Sequence[Any], *kinds: sa.types.TypeEngine[Any]) -> None:
+    """INVALID_ARGUMENT unless each value of a decoded token fits its column's type: a
+    token edited by hand must not reach the database (PostgreSQL would fail the query)."""
+    if not all(_fits(v, k) for v, k in zip(token_values, kinds, strict=True)):
+        raise InvalidArgumentError("page_token", "is not a token this store issued")
+
+
 def after(keys: Sequence[SortKey], values: Sequence[Any]) -> sa.ColumnElement[bool]:
-    """Rows strictly after `values` in the ordering `keys`.
+    """Rows strictly after `values` (of a decoded token) in the ordering `keys`.
 
     Written so the database can seek the sort index to the first such row (an OR of the
     keys alone makes SQLite scan the index from its start on every page): a row-value
     comparison when all keys run one way, else a bound on the first key before the OR.
     """
+    check_values(values, *(key.column.type for key in keys))
     if all(key.descending == keys[0].descending for key in keys):
         row = sa.tuple_(*(key.column for key in keys))
         typed = zip(keys, values, strict=True)

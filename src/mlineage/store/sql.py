@@ -335,7 +335,10 @@ class SqlStore:
     ) -> Page[MetadataSchema]:
         limit = pagination.check_page_size(page_size)
         fingerprint = pagination.query_fingerprint("metadataSchemas")
-        after = pagination.decode_token(page_token, fingerprint, 1)[0] if page_token else 0
+        after = 0
+        if page_token:
+            (after,) = pagination.decode_token(page_token, fingerprint, 1)
+            pagination.check_values([after], sa.Integer())
         with self.db.read() as connection:
             store_pk = self._stores.find(connection, parent)
             if store_pk is None:

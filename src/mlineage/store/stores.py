@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mlineage.errors import InvalidArgumentError, NotFoundError
+from mlineage.errors import NotFoundError
 from mlineage.store import codec, pagination, schema
 from mlineage.types import MetadataStoreInfo, Page, StoreName
 
@@ -57,8 +57,6 @@ def list_page(
     statement = sa.select(_TABLE).where(_TABLE.c.project == project, _TABLE.c.location == location)
     if page_token:
         values = pagination.decode_token(page_token, fingerprint, len(_KEYS))
-        if not all(type(value) is int for value in values):
-            raise InvalidArgumentError("page_token", "is not a token this store issued")
         statement = statement.where(pagination.after(_KEYS, values))
     statement = statement.order_by(*(key.column for key in _KEYS))
     if limit is not None:

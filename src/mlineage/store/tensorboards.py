@@ -554,6 +554,7 @@ def list_tensorboard_time_series(
     fingerprint = pagination.query_fingerprint("timeSeries", parent)
     if page_token:
         (after,) = pagination.decode_token(page_token, fingerprint, 1)
+        pagination.check_values([after], sa.String())
         keys = [k for k in keys if k > after]
     token = ""
     if limit is not None and len(keys) > limit:
