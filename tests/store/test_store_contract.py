@@ -324,6 +324,14 @@ def test_a_missing_id_is_generated(
     assert store.get(first.name, kind).name == first.name
 
 
+def test_a_schema_without_an_id_gets_a_time_ordered_one(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    registered = store.create_metadata_schema(parent, MetadataSchema("acme.Y", schema="{}"))
+    generated = ResourceName.parse(registered.name).resource_id
+    assert uuid.UUID(generated).version == 7  # as the REST client names it
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_taken_id_already_exists(
     store: MetadataStore, parent: StoreName, kind: type[Any]

@@ -11,7 +11,6 @@ registered.
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +21,7 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from mlineage.ids import new_id
 from mlineage.store import schema
 from mlineage.store.codec import from_micros, now_micros
 from mlineage.types import MetadataSchema, ResourceName, SchemaType, StoreName, validate_resource_id
@@ -143,7 +143,7 @@ def create(
             "schema_title", f"{item.schema_title} is built in and cannot be registered again"
         )
     parse_schema_text(item.schema)
-    resource_id = validate_resource_id(schema_id or str(uuid.uuid4()), "metadata_schema_id")
+    resource_id = validate_resource_id(schema_id or new_id(), "metadata_schema_id")
     table = schema.metadata_schemas
     clash = connection.execute(
         sa.select(table.c.resource_id).where(
