@@ -21,7 +21,7 @@ from mlineage.types import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-N = TypeVar("N", Artifact, Execution, Context)
+DecodedNode = TypeVar("DecodedNode", Artifact, Execution, Context)
 
 
 def now_micros() -> int:
@@ -54,12 +54,12 @@ class Times(dict[int, datetime]):
         return made
 
 
-class RowsDecoder(Protocol[N]):
+class RowsDecoder(Protocol[DecodedNode]):
     """(id, node) of each row read; `times` may be shared by the decoders of one answer."""
 
     def __call__(
         self, rows: Iterable[Sequence[Any]], store: StoreName, times: Times | None = None
-    ) -> list[tuple[int, N]]: ...
+    ) -> list[tuple[int, DecodedNode]]: ...
 
 
 def nan_to_null(value: float) -> float | None:
