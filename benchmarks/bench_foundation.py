@@ -263,9 +263,35 @@ def main(argv: list[str] | None = None) -> int:
     if repeat > 1:
         print(f"\nmedians of {repeat} rounds (each workload once on each side per round)")
     rows = report(normal, full, peers, mode)
+    if repeat > 1:
+        report_rounds(normals, fulls, peer_runs)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
     return 0
+
+
+def report_rounds(
+    normals: list[dict[str, Measure]],
+    fulls: list[dict[str, Measure]],
+    peer_runs: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Each round's figure, in the order the rounds ran: how far apart the runs were."""
+    print("\neach round (ops/s; experiment_df in seconds): mlineage NORMAL | FULL | peer")
+    for workload in normals[0]:
+        peer, peer_workload = PEER_OF[workload]
+        seconds = workload == "experiment_df"
+        spell = "{:.2f}" if seconds else "{:,.0f}"
+        ours = [
+            " ".join(
+                spell.format(m[workload].seconds if seconds else m[workload].rate) for m in side
+            )
+            for side in (normals, fulls)
+        ]
+        theirs = " ".join(
+            spell.format(run["seconds"] if seconds else run["ops_per_sec"])
+            for run in peer_runs.get(f"{peer}:{peer_workload}", [])
+        )
+        print(f"  {workload:<16}{ours[0]} | {ours[1]} | {theirs or '-'}")
 
 
 def _run_peers_once(
