@@ -9,7 +9,8 @@
     ├── AbortedError              ABORTED              stale etag or a lost write race; retry
     ├── PermissionDeniedError     PERMISSION_DENIED    the caller may not do this
     ├── UnauthenticatedError      UNAUTHENTICATED      no valid credentials
-    └── UnavailableError          UNAVAILABLE          the store cannot be reached right now
+    ├── UnavailableError          UNAVAILABLE          the store cannot be reached right now
+    └── DeadlineExceededError     DEADLINE_EXCEEDED    the store stopped a query at its time limit
 
 Python's own exceptions are bases where code written against the Vertex SDK expects them:
 InvalidArgumentError is a ValueError, InvalidTypeError also a TypeError, NotFoundError a
@@ -21,6 +22,7 @@ from __future__ import annotations
 __all__ = [
     "AbortedError",
     "AlreadyExistsError",
+    "DeadlineExceededError",
     "FailedPreconditionError",
     "InvalidArgumentError",
     "InvalidTypeError",
@@ -86,3 +88,10 @@ class UnauthenticatedError(MlineageError):
 
 class UnavailableError(MlineageError):
     code = "UNAVAILABLE"
+
+
+class DeadlineExceededError(MlineageError):
+    """The database stopped a statement at its time limit (PostgreSQL's `statement_timeout`,
+    set with the store URL's `statement_timeout`): narrow the query, or raise the limit."""
+
+    code = "DEADLINE_EXCEEDED"

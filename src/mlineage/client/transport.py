@@ -1,13 +1,14 @@
 """HTTP calls to an mlineage server: one connection pool, bearer auth, retries, errors.
 
 A call that fails to connect, loses its connection, or gets 503 UNAVAILABLE (or a proxy's
-502 or 504) is sent again after an exponential backoff with full jitter (a `Retry-After` is
-honoured), until `RetryPolicy.timeout` seconds have passed since the first try: long enough
-by default to ride out a server restart. Callers learn whether an earlier try may have taken
-effect, so a create whose first try did succeed (its reply lost) can be recognised on
-ALREADY_EXISTS. Only a try that was sent and then lost (its connection broke while writing
-or reading, or a proxy answered 502/504) may have; one that could not connect, or was
-refused with 503 (the server's concurrency guard, an unreachable database), did not.
+502 or 504; not the server's own 504 DEADLINE_EXCEEDED) is sent again after an exponential
+backoff with full jitter (a `Retry-After` is honoured), until `RetryPolicy.timeout` seconds
+have passed since the first try: long enough by default to ride out a server restart.
+Callers learn whether an earlier try may have taken effect, so a create whose first try did
+succeed (its reply lost) can be recognised on ALREADY_EXISTS. Only a try that was sent and
+then lost (its connection broke while writing or reading, or a proxy answered 502/504) may
+have; one that could not connect, or was refused with 503 (the server's concurrency guard,
+an unreachable database), did not.
 
 Errors in Google's JSON shape become the `mlineage.errors` class of their status, so code
 on the REST client sees the same exceptions as code on a local store.
@@ -28,6 +29,7 @@ import httpx
 from mlineage.errors import (
     AbortedError,
     AlreadyExistsError,
+    DeadlineExceededError,
     FailedPreconditionError,
     InvalidArgumentError,
     MlineageError,
@@ -66,6 +68,7 @@ _ERRORS: dict[str, Callable[[str], MlineageError]] = {
     "UNAUTHENTICATED": UnauthenticatedError,
     "UNAVAILABLE": UnavailableError,
     "RESOURCE_EXHAUSTED": UnavailableError,
+    "DEADLINE_EXCEEDED": DeadlineExceededError,
 }
 
 
@@ -191,7 +194,7 @@ class Transport:
                 status = response.status_code
                 if status < 400:
                     return Reply(response.content, retried=maybe_applied)
-                if status != 503 and status not in _LOST_STATUSES:
+                if (status != 503 and status not in _LOST_STATUSES) or _timed_out(response):
                     error = error_from_response(response)
                     error.retried = maybe_applied  # type: ignore[attr-defined]
                     raise error
@@ -212,6 +215,17 @@ def was_retried(error: BaseException) -> bool:
     """Whether the reply that raised `error` answered a retry of a try that was sent and
     lost, so it may have taken effect."""
     return bool(getattr(error, "retried", False))
+
+
+def _timed_out(response: httpx.Response) -> bool:
+    """Whether a 504 is the server's own DEADLINE_EXCEEDED (its database stopped the query:
+    sending it again would only wait as long again), not a proxy that lost the reply."""
+    if response.status_code != 504:
+        return False
+    try:
+        return bool(json.loads(response.content)["error"]["status"] == "DEADLINE_EXCEEDED")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -49,6 +49,7 @@ _SYNCHRONOUS_MODES = {"off", "normal", "full", "extra"}
 _RETRYABLE_PG_STATES = {"40001", "40P01"}  # serialization failure, deadlock
 _SHUTDOWN_PG_STATES = {"57P01", "57P02", "57P03"}  # admin/crash shutdown, cannot connect now
 _UNIQUE_VIOLATION = "23505"
+_QUERY_CANCELED = "57014"
 _MIGRATION_LOCK_KEY = 0x6D6C696E  # "mlin"
 
 
@@ -158,7 +159,8 @@ def checkpointer(engine: Engine) -> checkpoint.Checkpointer | None:
     return checkpoint.Checkpointer(engine.url.database, synchronous)
 
 
-def _pool_setting(query: dict[str, Any], key: str, default: int) -> int:
+def _int_setting(query: dict[str, Any], key: str, default: int) -> int:
+    """A non-negative integer setting of the URL's query, taken out of it."""
     raw = query.pop(key, None)
     if raw is None:
         return default
@@ -173,10 +175,20 @@ def _pool_setting(query: dict[str, Any], key: str, default: int) -> int:
 
 def _postgres_engine(url: sa.URL) -> Engine:
     query = dict(url.query)
-    pool_size = _pool_setting(query, "pool_size", POSTGRES_POOL_SIZE)
-    max_overflow = _pool_setting(query, "max_overflow", POSTGRES_MAX_OVERFLOW)
-    defaults = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, "application_name": "mlineage"}
-    return sa.create_engine(
+    pool_size = _int_setting(query, "pool_size", POSTGRES_POOL_SIZE)
+    max_overflow = _int_setting(query, "max_overflow", POSTGRES_MAX_OVERFLOW)
+    timeout_ms = _int_setting(query, "statement_timeout", 0)
+    defaults: dict[str, Any] = {
+        "connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+        "application_name": "mlineage",
+    }
+    if timeout_ms:
+        if "options" in query:
+            raise InvalidArgumentError(
+                "store", "give statement_timeout or options in the URL, not both"
+            )
+        defaults["options"] = f"-c statement_timeout={timeout_ms}"
+    engine = sa.create_engine(
         url.set(query=query),
         connect_args={k: v for k, v in defaults.items() if k not in query},
         pool_pre_ping=True,  # a server restart or idle timeout leaves dead connections
@@ -186,6 +198,16 @@ def _postgres_engine(url: sa.URL) -> Engine:
         json_serializer=_postgres_json_dumps,
         json_deserializer=_json_loads,
     )
+    _STATEMENT_TIMEOUT_MS[engine] = timeout_ms
+    return engine
+
+
+_STATEMENT_TIMEOUT_MS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
+
+
+def statement_timeout_ms(engine: Engine) -> int:
+    """The `statement_timeout` a PostgreSQL engine made here sets (0: none)."""
+    return _STATEMENT_TIMEOUT_MS.get(engine, 0)
 
 
 # --- statements and errors ---
@@ -258,6 +280,11 @@ def is_retryable(dialect: str, error: DBAPIError) -> bool:
     return state in _RETRYABLE_PG_STATES or error.connection_invalidated
 
 
+def is_timed_out(dialect: str, error: DBAPIError) -> bool:
+    """Whether PostgreSQL cancelled the statement at its `statement_timeout`."""
+    return dialect == "postgresql" and getattr(error.orig, "sqlstate", None) == _QUERY_CANCELED
+
+
 def is_unreachable(dialect: str, error: DBAPIError) -> bool:
     """Whether the database could not be reached at all (down, restarting, refusing
     connections): callers should see UNAVAILABLE and retry, not an internal error."""
@@ -284,6 +311,8 @@ def savepoint(connection: Connection) -> AbstractContextManager[Any]:
 
 def lock_for_migration(connection: Connection) -> None:
     """Hold the database's write lock until the transaction ends, so processes opening
-    a store at the same moment never race on DDL (SQLite: `BEGIN IMMEDIATE` already has)."""
+    a store at the same moment never race on DDL (SQLite: `BEGIN IMMEDIATE` already has).
+    A migration is not held to the URL's `statement_timeout`: it may rewrite large tables."""
     if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from mlineage.errors import InvalidArgumentError, UnavailableError
+from mlineage.errors import DeadlineExceededError, InvalidArgumentError, UnavailableError
 from mlineage.store import dialects
 
 T = TypeVar("T")
@@ -95,6 +95,7 @@ class Database:
             with self.engine.connect() as connection:
                 yield connection
         except OperationalError as exc:
+            self._raise_if_timed_out(exc)
             unreachable = dialects.is_unreachable(self.dialect, exc)
             if self._retryable(exc) or unreachable or "unable to open" in str(exc.orig):
                 raise UnavailableError(f"the store cannot be read now: {exc.orig}") from exc
@@ -126,6 +127,7 @@ class Database:
                     self._on_rollback()
                 if not isinstance(exc, DBAPIError):
                     raise
+                self._raise_if_timed_out(exc)
                 if not self._retryable(exc) or time.monotonic() > deadline:
                     if self._retryable(exc):
                         raise UnavailableError(f"the store stayed busy: {exc.orig}") from exc
@@ -158,6 +160,14 @@ class Database:
             with contextlib.suppress(Exception):  # broken: the error that broke it is raised
                 connection.close()
             raise
+
+    def _raise_if_timed_out(self, exc: DBAPIError) -> None:
+        if dialects.is_timed_out(self.dialect, exc):
+            limit = dialects.statement_timeout_ms(self.engine)
+            raise DeadlineExceededError(
+                f"the store stopped the query at its statement_timeout ({limit} ms; "
+                "set by the store URL's statement_timeout): narrow it or raise the limit"
+            ) from exc
 
     def _retryable(self, exc: DBAPIError) -> bool:
         dialect = self.dialect
