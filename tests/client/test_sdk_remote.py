@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -15,6 +16,7 @@ import mlineage
 from mlineage.client import RestStore
 from mlineage.errors import InvalidArgumentError
 from mlineage.sdk.config import settings
+from mlineage.server.app import ServerSettings, create_app
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, StoreName
 from tests.live_server import LiveServer, live_server
@@ -59,6 +61,47 @@ def test_metadata_stores_are_listed_through_the_server(remote: LiveServer, local
     assert [s.name for s in listed] == ["team", "made-locally"]
     assert listed[0].resource_name == made[1].resource_name
     assert [s.resource_name for s in mlineage.MetadataStore.list()] == [made[0].resource_name]
+
+
+@pytest.fixture
+def small_pages(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """The SDK pointed at a live server that answers at most 2 runs per page."""
+    store = SqlStore(str(store_path))
+    capped = ServerSettings(str(store_path), max_page_size=2)
+    with LiveServer(create_app(store, capped)) as server:
+        monkeypatch.setenv("MLINEAGE_STORE", server.url)
+        yield server
+    store.close()
+
+
+def test_the_experiment_df_over_a_server_holds_runs_past_its_page_cap(
+    small_pages: LiveServer,
+) -> None:
+    mlineage.init(project="p1", experiment="sweep")
+    for i in range(5):
+        with mlineage.start_run(f"r{i}"):
+            mlineage.log_params({"i": i})
+            mlineage.log_metrics({"score": i / 10})
+            mlineage.log_time_series_metrics({"loss": 1 / (i + 1)}, step=0)
+    experiment = mlineage.Experiment("sweep").resource_name
+    served = httpx.get(f"{small_pages.url}/v1/{experiment}:experimentRows").json()
+    assert len(served["rows"]) == 2  # the server pages...
+    assert served["nextPageToken"]
+
+    frame = mlineage.get_experiment_df("sweep")  # ...and the SDK follows every page
+    assert list(frame["run_name"]) == [f"r{i}" for i in range(5)]
+    assert list(frame["param.i"]) == list(range(5))
+    assert list(frame["metric.score"]) == [i / 10 for i in range(5)]
+    assert list(frame["time_series_metric.loss"]) == [1 / (i + 1) for i in range(5)]
+    runs = mlineage.ExperimentRun.list(experiment="sweep")
+    assert [run.name for run in runs] == [f"r{i}" for i in range(5)]
+    kept = mlineage.ExperimentRun.list(experiment="sweep", filter="param.i >= 1")
+    assert [run.name for run in kept] == [f"r{i}" for i in range(1, 5)]
+    store = settings.store()
+    page = store.experiment_rows(experiment, page_size=3)  # a page size passes through
+    assert [row.run_name for row in page.items] == ["r0", "r1", "r2"]
+    rest = store.experiment_rows(experiment, page_size=3, page_token=page.next_page_token)
+    assert ([row.run_name for row in rest.items], rest.next_page_token) == (["r3", "r4"], "")
 
 
 def test_the_sdk_opens_a_rest_store_for_a_server_url(remote: LiveServer) -> None:
@@ -114,7 +157,7 @@ def test_the_walkthrough_runs_against_a_server_and_reads_back_locally(
 
     # The same facts, read from the database file by a local store.
     default = f"{MY_PROJECT}/contexts/default"
-    runs = {run.context.display_name: run for run in local.list_runs(default)}
+    runs = {run.context.display_name: run for run in local.list_runs(default).items}
     assert set(runs) == {preprocessing, training}
     assert local.get_params(runs[training].context.name)["learning_rate"] == 0.1
     assert local.get_metrics(runs[training].context.name)["accuracy"] == 0.92
@@ -127,7 +170,7 @@ def test_the_walkthrough_runs_against_a_server_and_reads_back_locally(
     sweep = pd.DataFrame(
         [
             row.params | {"run": row.run_name}
-            for row in local.experiment_rows(f"{MY_PROJECT}/contexts/churn-prediction-v2")
+            for row in local.experiment_rows(f"{MY_PROJECT}/contexts/churn-prediction-v2").items
         ]
     )
     assert sorted(sweep["run"]) == ["config-0", "config-1", "config-2", "config-3"]

@@ -107,7 +107,7 @@ def test_every_acknowledged_write_lands_once_across_a_server_kill(postgres_url: 
     store = SqlStore(postgres_url)
     try:
         acknowledged = {run for ledger in ledgers for run in ledger.runs}
-        rows = store.experiment_rows(experiment)
+        rows = store.experiment_rows(experiment).items
         assert sorted(row.run_name for row in rows) == sorted(acknowledged)  # no run twice
         assert sum(len(ledger.runs) for ledger in ledgers) == len(acknowledged)
         for row in rows:

@@ -338,6 +338,76 @@ def test_runs_log_typed_params_and_non_finite_metrics(api: httpx.Client) -> None
     assert rows[0]["params"]["epochs"] == {"intValue": "3"}
 
 
+def _sweep(api: httpx.Client, experiment_id: str, runs: int) -> str:
+    """An experiment of `runs` runs, `{experiment_id}-r0` first, each with param `i`."""
+    ok(
+        api.post(
+            f"{STORE}/contexts",
+            params={"contextId": experiment_id},
+            json={"schemaTitle": "system.Experiment"},
+        )
+    )
+    for i in range(runs):
+        run_id = f"{experiment_id}-r{i}"
+        context = {"displayName": run_id, "schemaTitle": "system.ExperimentRun"}
+        body = {
+            "runId": run_id,
+            "context": context,
+            "experiment": f"{NAME}/contexts/{experiment_id}",
+        }
+        ok(api.post(f"{STORE}/contexts:createRun", json=body))
+        params = {"i": {"intValue": str(i)}}
+        ok(api.post(f"{STORE}/contexts/{run_id}:logParams", json={"params": params}))
+    return f"{STORE}/contexts/{experiment_id}"
+
+
+def test_runs_and_experiment_rows_are_paged_within_the_servers_cap(api: httpx.Client) -> None:
+    experiment = _sweep(api, "exp", 7)
+    _sweep(api, "other", 2)
+    names = {
+        "listRuns": lambda r: r["context"]["displayName"],
+        "experimentRows": lambda r: r["runName"],
+    }
+    for verb, field in (("listRuns", "runs"), ("experimentRows", "rows")):
+        name = names[verb]
+        first = ok(api.get(f"{experiment}:{verb}"))  # no pageSize: the capped page of 3
+        assert [name(r) for r in first[field]] == ["exp-r0", "exp-r1", "exp-r2"], verb
+        assert first["nextPageToken"]
+        seen: list[str] = []
+        sizes: list[int] = []
+        params: dict[str, Any] = {"pageSize": 100, "filter": "param.i >= 1"}  # capped at 3
+        while True:
+            page = ok(api.get(f"{experiment}:{verb}", params=params))
+            seen += [name(r) for r in page[field]]
+            sizes.append(len(page[field]))
+            if not page["nextPageToken"]:
+                break
+            params["pageToken"] = page["nextPageToken"]
+        assert seen == [f"exp-r{i}" for i in range(1, 7)], verb
+        assert sizes == [3, 3], verb
+        two = ok(api.get(f"{experiment}:{verb}", params={"pageSize": 2}))
+        assert [name(r) for r in two[field]] == ["exp-r0", "exp-r1"], verb
+
+        bad_token = api.get(f"{experiment}:{verb}", params={"pageToken": "not-a-token"})
+        assert violated_field(error(bad_token, 400, "INVALID_ARGUMENT")) == "page_token"
+        other = ok(api.get(f"{STORE}/contexts/other:{verb}", params={"pageSize": 1}))
+        not_this_list = api.get(
+            f"{experiment}:{verb}", params={"pageToken": other["nextPageToken"]}
+        )
+        assert violated_field(error(not_this_list, 400, "INVALID_ARGUMENT")) == "page_token"
+        negative = api.get(f"{experiment}:{verb}", params={"pageSize": -1})
+        assert violated_field(error(negative, 400, "INVALID_ARGUMENT")) == "page_size"
+    runs_token = ok(api.get(f"{experiment}:listRuns"))["nextPageToken"]
+    crossed = api.get(f"{experiment}:experimentRows", params={"pageToken": runs_token})
+    assert violated_field(error(crossed, 400, "INVALID_ARGUMENT")) == "page_token"
+    last = ok(api.get(f"{STORE}/contexts/other:experimentRows"))
+    assert [r["params"] for r in last["rows"]] == [
+        {"i": {"intValue": "0"}},
+        {"i": {"intValue": "1"}},
+    ]
+    assert last["nextPageToken"] == ""
+
+
 def test_a_time_series_write_with_a_request_id_is_written_once(api: httpx.Client) -> None:
     path = run(api)
     first = ok(

@@ -157,11 +157,11 @@ def _observe(store: SqlStore, parent: StoreName) -> dict[str, object]:
         **{f: sorted(_display_names(store, parent, filter=f)) for f in filters},
         "param.optimizer < b": [
             r.context.display_name
-            for r in store.list_runs(experiment, filter='param.optimizer < "b"')
+            for r in store.list_runs(experiment, filter='param.optimizer < "b"').items
         ],
         "param.optimizer >= B": [
             r.context.display_name
-            for r in store.list_runs(experiment, filter='param.optimizer >= "B"')
+            for r in store.list_runs(experiment, filter='param.optimizer >= "B"').items
         ],
         "param keys": list(store.get_params(run)),
         "metric keys": list(store.get_metrics(run)),

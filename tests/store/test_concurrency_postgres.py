@@ -82,7 +82,7 @@ def test_one_run_id_created_at_once_has_one_winner(
 
     results = _race(stores, create)
     assert _outcomes(results) == ["AlreadyExistsError"] * (WRITERS - 1) + ["RunInfo"]
-    assert len(stores[0].list_runs(experiment.name)) == 1
+    assert len(stores[0].list_runs(experiment.name).items) == 1
 
 
 def test_updates_from_one_etag_have_one_winner(stores: list[SqlStore], parent: StoreName) -> None:

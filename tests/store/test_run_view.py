@@ -127,8 +127,8 @@ def test_adding_a_run_to_an_experiment_sets_its_experiment(
     run = _vertex_run(store, parent)
     store.add_context_children(experiment.name, [run.name])
     assert store.get_run(run.name).experiment == experiment.name
-    assert [i.context.name for i in store.list_runs(experiment.name)] == [run.name]
-    (row,) = store.experiment_rows(experiment.name)
+    assert [i.context.name for i in store.list_runs(experiment.name).items] == [run.name]
+    (row,) = store.experiment_rows(experiment.name).items
     assert row.run_name == "run-1"
 
 
@@ -140,7 +140,7 @@ def test_removing_a_run_from_its_experiment_unsets_it(
     store.add_context_children(experiment.name, [run.name])
     store.remove_context_children(experiment.name, [run.name])
     assert store.get_run(run.name).experiment is None
-    assert store.list_runs(experiment.name) == []
+    assert store.list_runs(experiment.name).items == []
 
 
 def test_a_non_experiment_parent_leaves_the_run_alone(

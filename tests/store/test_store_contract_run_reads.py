@@ -50,7 +50,7 @@ def sweep(store: MetadataStore, parent: StoreName, experiment: str) -> list[str]
 def test_experiment_rows_name_each_run_and_its_start(
     store: MetadataStore, experiment: str, sweep: list[str]
 ) -> None:
-    rows = store.experiment_rows(experiment)
+    rows = store.experiment_rows(experiment).items
     assert [r.name for r in rows] == sweep
     assert [r.run_name for r in rows] == ["run exp-0", "run exp-1", "run exp-2"]
     for row, name in zip(rows, sweep, strict=True):
@@ -70,14 +70,14 @@ def test_experiment_rows_name_each_run_and_its_start(
 def test_experiment_rows_keep_the_runs_a_filter_keeps(
     store: MetadataStore, experiment: str, sweep: list[str], filter: str, expected: list[int]
 ) -> None:
-    rows = store.experiment_rows(experiment, filter=filter)
+    rows = store.experiment_rows(experiment, filter=filter).items
     assert [r.name for r in rows] == [sweep[i] for i in expected]
     for row in rows:  # each kept row has all its values, not only those the filter named
         assert set(row.params) == {"lr", "optimizer"}
         assert set(row.metrics) == {"accuracy"}
         assert set(row.time_series) == {"loss"}
     assert store.count_runs(experiment, filter=filter) == len(expected)
-    listed = [r.context.name for r in store.list_runs(experiment, filter=filter)]
+    listed = [r.context.name for r in store.list_runs(experiment, filter=filter).items]
     assert listed == [r.name for r in rows]
 
 
@@ -91,7 +91,7 @@ def test_experiment_rows_show_each_series_value_at_its_last_step(
     store.write_time_series(many, {"b": 2.0, "c": 3.0}, step=2)  # earlier step, written later
     store.write_time_series(many, {"a": math.nan}, step=9)
     store.write_time_series(one, {"loss": 0.5}, step=0)
-    rows = store.experiment_rows(experiment)
+    rows = store.experiment_rows(experiment).items
     assert rows[0].time_series.keys() == {"a", "b", "c"}
     assert math.isnan(rows[0].time_series["a"])
     assert (rows[0].time_series["b"], rows[0].time_series["c"]) == (5.0, 3.0)

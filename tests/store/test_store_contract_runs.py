@@ -101,7 +101,7 @@ def test_runs_are_listed_oldest_first(
     for run_id in ("exp-b", "exp-a", "exp-c"):
         _run(store, parent, experiment, run_id)
     _run(store, parent, None, "elsewhere")
-    runs = store.list_runs(experiment)
+    runs = store.list_runs(experiment).items
     assert [r.context.display_name for r in runs] == ["exp-b", "exp-a", "exp-c"]
 
 
@@ -124,7 +124,7 @@ def test_runs_filter_by_params_and_metrics(
     store.log_params(b, {"lr": 0.1, "optimizer": "sgd"})
     store.log_metrics(a, {"accuracy": 0.8})
     store.log_metrics(b, {"accuracy": 0.95})
-    found = store.list_runs(experiment, filter=filter)
+    found = store.list_runs(experiment, filter=filter).items
     assert sorted(r.context.display_name for r in found) == expected
 
 
@@ -303,7 +303,7 @@ def test_experiment_rows_gather_every_run(
     store.write_time_series(a, {"loss": 1.0})
     store.write_time_series(a, {"loss": 0.25})
     store.update_run(b, state=ExecutionState.FAILED)
-    rows = store.experiment_rows(experiment)
+    rows = store.experiment_rows(experiment).items
     assert [(r.run_name, r.state) for r in rows] == [
         ("exp-a", ExecutionState.RUNNING),
         ("exp-b", ExecutionState.FAILED),
@@ -311,12 +311,12 @@ def test_experiment_rows_gather_every_run(
     assert rows[0].params == {"lr": 0.1}
     assert math.isnan(rows[0].metrics["acc"])
     assert rows[0].time_series == {"loss": 0.25}
-    assert store.experiment_rows(experiment, include_time_series=False)[0].time_series == {}
+    assert store.experiment_rows(experiment, include_time_series=False).items[0].time_series == {}
 
 
 def test_an_experiment_without_runs_has_no_rows(store: MetadataStore, experiment: str) -> None:
-    assert store.experiment_rows(experiment) == []
-    assert store.list_runs(experiment) == []
+    assert store.experiment_rows(experiment).items == []
+    assert store.list_runs(experiment).items == []
 
 
 def test_a_run_with_lineage_keeps_its_artifacts_deletable_only_without_events(

@@ -132,7 +132,7 @@ def test_creating_through_tensorboards_makes_mlineage_experiments_and_runs(
         "Sweep",
         {"k": "v"},
     )
-    (info,) = store.list_runs(context.name)
+    (info,) = store.list_runs(context.name).items
     assert info.context.name == f"{STORE}/contexts/sweep-trial-1"
 
 

@@ -109,7 +109,7 @@ def _frame(experiment: Experiment) -> pd.DataFrame:
     import pandas as pd  # imported here: it costs about a second of every start
 
     records: list[dict[str, Any]] = []
-    for row in settings.store().experiment_rows(experiment.resource_name):
+    for row in settings.store().experiment_rows(experiment.resource_name).items:
         record: dict[str, Any] = {
             "run_name": row.run_name,
             "run_type": row.run_type,

@@ -613,10 +613,24 @@ class RestStore:
         ResourceName.parse(run, "contexts")
         return self._read(RunJson, self._get(url_path(run) + "/run")).to_domain()
 
-    def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
+    def list_runs(
+        self,
+        experiment: str,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[RunInfo]:
         ResourceName.parse(experiment, "contexts")
-        reply = self._get(url_path(experiment, "listRuns"), {"filter": filter})
-        return [r.to_domain() for r in self._read(m.ListRunsResponse, reply).runs]
+
+        def fetch(size: int | None, token: str | None) -> tuple[builtins.list[RunInfo], str]:
+            params = {"filter": filter, "pageSize": size, "pageToken": token}
+            page = self._read(
+                m.ListRunsResponse, self._get(url_path(experiment, "listRuns"), params)
+            )
+            return [r.to_domain() for r in page.runs], page.next_page_token
+
+        return _gather(fetch, page_size, page_token)
 
     def count_runs(self, experiment: str, *, filter: str | None = None) -> int:
         ResourceName.parse(experiment, "contexts")
@@ -709,13 +723,30 @@ class RestStore:
         return [p.to_domain() for p in self._read(m.ReadTimeSeriesResponse, reply).points]
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
-    ) -> builtins.list[ExperimentRow]:
+        self,
+        experiment: str,
+        *,
+        include_time_series: bool = True,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[ExperimentRow]:
         ResourceName.parse(experiment, "contexts")
-        params = {"includeTimeSeries": "true" if include_time_series else "false", "filter": filter}
-        reply = self._get(url_path(experiment, "experimentRows"), params)
-        rows: builtins.list[ExperimentRowJson] = self._read(m.ExperimentRowsResponse, reply).rows
-        return [row.to_domain() for row in rows]
+        series = "true" if include_time_series else "false"
+
+        def fetch(size: int | None, token: str | None) -> tuple[builtins.list[ExperimentRow], str]:
+            params = {
+                "includeTimeSeries": series,
+                "filter": filter,
+                "pageSize": size,
+                "pageToken": token,
+            }
+            reply = self._get(url_path(experiment, "experimentRows"), params)
+            page = self._read(m.ExperimentRowsResponse, reply)
+            rows: builtins.list[ExperimentRowJson] = page.rows
+            return [row.to_domain() for row in rows], page.next_page_token
+
+        return _gather(fetch, page_size, page_token)
 
 
 def _node_from(kind: type[Node], reply: Reply) -> Node:

@@ -170,7 +170,10 @@ class Experiment:
         time_series_metric.* (the last value of each series)."""
         import pandas as pd  # imported here: it costs about a second of every start
 
-        rows = _store().experiment_rows(self.resource_name, include_time_series=include_time_series)
+        page = _store().experiment_rows(  # no page size: every run, over a server too
+            self.resource_name, include_time_series=include_time_series
+        )
+        rows = page.items
         records = []
         for row in rows:
             record: dict[str, Any] = {
@@ -198,7 +201,7 @@ class Experiment:
         """The runs of this experiment, oldest first; `filter` as in `ExperimentRun.list`."""
         return [
             ExperimentRun._wrap(info, self)
-            for info in _store().list_runs(self.resource_name, filter=filter)
+            for info in _store().list_runs(self.resource_name, filter=filter).items
         ]
 
     def delete(self, *, delete_backing_tensorboard_runs: bool = False) -> None:

@@ -7,13 +7,19 @@ context's metadata; mlineage keeps them in narrow tables and shows both).
     POST  {store}/contexts:createRun           create_run
     GET   {context}/run                        get_run (the run record of a context)
     PATCH {context}/run                        update_run (state, provenance)
-    GET   {experiment}:listRuns?filter=        list_runs
+    GET   {experiment}:listRuns?filter=&pageSize=&pageToken=
+                                               list_runs
     GET   {experiment}:countRuns?filter=       count_runs
     POST  {run}:logParams / :logMetrics        log_params / log_metrics (batch upserts)
     POST  {run}:writeTimeSeries                write_time_series (one step, requestId)
     POST  {run}:writeTimeSeriesPoints          write_time_series_points (many, one transaction)
     GET   {run}:readParams / :readMetrics / :readTimeSeries?keys=&maxPoints=
-    GET   {experiment}:experimentRows?includeTimeSeries=&filter=
+    GET   {experiment}:experimentRows?includeTimeSeries=&filter=&pageSize=&pageToken=
+                                               experiment_rows
+
+The two lists page as every list of the API does (AIP-158): at most the server's
+`max_page_size` runs per response, also when `pageSize` is absent, and a `nextPageToken`
+while more follow.
 """
 
 from typing import Annotated
@@ -21,7 +27,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mlineage.server.app import store_of
-from mlineage.server.rest import STORE_PATH, max_points_of, respond
+from mlineage.server.rest import STORE_PATH, max_points_of, page_size_of, respond
 from mlineage.store import MetadataStore
 from mlineage.types import StoreName
 from mlineage.wire.messages import (
@@ -112,10 +118,19 @@ def list_runs(
     context: str,
     db: Store,
     filter: str | None = None,
+    page_size: Annotated[int | None, Query(alias="pageSize")] = None,
+    page_token: Annotated[str | None, Query(alias="pageToken")] = None,
 ) -> Response:
-    """The runs of an experiment, oldest first; `filter` adds `param.<k>`/`metric.<k>`."""
-    found = db.list_runs(_context(project, location, store, context), filter=filter or None)
-    return respond(request, ListRunsResponse(runs=[RunJson.from_domain(r) for r in found]))
+    """One page of the runs of an experiment, oldest first; `filter` adds
+    `param.<k>`/`metric.<k>`."""
+    page = db.list_runs(
+        _context(project, location, store, context),
+        filter=filter or None,
+        page_size=page_size_of(request, page_size),
+        page_token=page_token or None,
+    )
+    found = [RunJson.from_domain(r) for r in page.items]
+    return respond(request, ListRunsResponse(runs=found, next_page_token=page.next_page_token))
 
 
 @router.get(f"{CONTEXT}:countRuns", response_model=CountRunsResponse, name="CountRuns")
@@ -259,14 +274,17 @@ def experiment_rows(
     db: Store,
     include_time_series: Annotated[bool, Query(alias="includeTimeSeries")] = True,
     filter: str | None = None,
+    page_size: Annotated[int | None, Query(alias="pageSize")] = None,
+    page_token: Annotated[str | None, Query(alias="pageToken")] = None,
 ) -> Response:
-    """Every run of an experiment (or those `filter` keeps) with its params, metrics and
-    last series values."""
-    rows = db.experiment_rows(
+    """One page of the runs of an experiment (or of those `filter` keeps), oldest first,
+    with their params, metrics and last series values."""
+    page = db.experiment_rows(
         _context(project, location, store, context),
         include_time_series=include_time_series,
         filter=filter or None,
+        page_size=page_size_of(request, page_size),
+        page_token=page_token or None,
     )
-    return respond(
-        request, ExperimentRowsResponse(rows=[ExperimentRowJson.from_domain(r) for r in rows])
-    )
+    rows = [ExperimentRowJson.from_domain(r) for r in page.items]
+    return respond(request, ExperimentRowsResponse(rows=rows, next_page_token=page.next_page_token))

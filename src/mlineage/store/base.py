@@ -235,9 +235,17 @@ class MetadataStore(Protocol):
 
     def get_run(self, run: str) -> RunInfo: ...
 
-    def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
-        """The runs of an experiment, oldest first, in a fixed number of queries; `filter`
-        is the context filter language plus `param.<key>` and `metric.<key>`. The contexts
+    def list_runs(
+        self,
+        experiment: str,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[RunInfo]:
+        """One page of the runs of an experiment (every run when `page_size` is None),
+        oldest first (create time, then row id), in a fixed number of queries; `filter` is
+        the context filter language plus `param.<key>` and `metric.<key>`. The contexts
         carry their own metadata only: Vertex's `_params`, `_metrics` and `_state` view is
         left out (read params and metrics with `experiment_rows`, or `get` the context)."""
         ...
@@ -293,11 +301,17 @@ class MetadataStore(Protocol):
         ...
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
-    ) -> builtins.list[ExperimentRow]:
-        """Every run of the experiment (or those `filter` keeps, as in `list_runs`) with its
-        params, metrics and last series values, oldest first, in a handful of queries
-        whatever the number of runs."""
+        self,
+        experiment: str,
+        *,
+        include_time_series: bool = True,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[ExperimentRow]:
+        """One page of the runs of the experiment (every run when `page_size` is None; those
+        `filter` keeps, as in `list_runs`) with their params, metrics and last series
+        values, oldest first, in a handful of queries whatever the number of runs."""
         ...
 
     def close(self) -> None: ...

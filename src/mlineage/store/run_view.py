@@ -300,7 +300,7 @@ def present(connection: Connection, stores: StoreIds, contexts: list[Context]) -
         if kind == "str":
             params[run_pk][key] = text
         else:
-            value = runs._param_value(kind, text)
+            value = runs.param_value(kind, text)
             finite = not isinstance(value, float) or math.isfinite(value)
             params[run_pk][key] = value if finite else _json_number(value)  # type: ignore[arg-type]
     metrics: dict[int, dict[str, Any]] = defaultdict(dict)

@@ -1,12 +1,11 @@
 """Experiment runs: run records, params, summary metrics and time-series points.
 
 Each lives in its own narrow table keyed by the run's context row, so the DataFrame of an
-experiment is four queries whatever the number of runs.
+experiment is four queries whatever the number of runs (`store.run_lists` reads them).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -14,12 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from mlineage import query
 from mlineage.errors import InvalidArgumentError, NotFoundError
-from mlineage.store import codec, dialects, downsample, filters, nodes, schema
-from mlineage.store.base import ExperimentRow, RunInfo
+from mlineage.store import codec, dialects, downsample, nodes, schema
+from mlineage.store.base import RunInfo
 from mlineage.store.scope import StoreIds, resolve
-from mlineage.types import Context, ExecutionState, ResourceName, StoreName, TimeSeriesPoint
+from mlineage.types import Context, ExecutionState, StoreName, TimeSeriesPoint
 from mlineage.validation import ParamValue, check_metadata
 
 TERMINAL_STATES = {
@@ -94,49 +92,50 @@ def run_pk(connection: Connection, stores: StoreIds, run: str, *, cached: bool =
     return ref.id
 
 
-def _infos(
-    connection: Connection, store: StoreName, condition: sa.ColumnElement[bool]
-) -> list[RunInfo]:
-    """The runs matching `condition`, oldest first: two queries whatever their number."""
+def info_statement(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """The columns `infos` reads, of the runs matching `condition` (a condition on
+    `contexts` joined to `runs`), in no order."""
     runs, contexts = schema.runs, schema.contexts
     experiment = contexts.alias("experiment")
-    rows = (
-        connection.execute(
-            sa.select(
-                contexts,
-                runs.c.experiment_id,
-                runs.c.run_type,
-                runs.c.state,
-                runs.c.provenance,
-                runs.c.start_time,
-                runs.c.end_time,
-                experiment.c.resource_id.label("experiment_resource_id"),
-            )
-            .join(runs, runs.c.context_id == contexts.c.id)
-            .outerjoin(experiment, experiment.c.id == runs.c.experiment_id)
-            .where(condition)
-            .order_by(contexts.c.create_time, contexts.c.id)
+    return (
+        sa.select(
+            contexts,
+            runs.c.experiment_id,
+            runs.c.run_type,
+            runs.c.state,
+            runs.c.provenance,
+            runs.c.start_time,
+            runs.c.end_time,
+            experiment.c.resource_id.label("experiment_resource_id"),
         )
-        .mappings()
-        .all()
+        .join(runs, runs.c.context_id == contexts.c.id)
+        .outerjoin(experiment, experiment.c.id == runs.c.experiment_id)
+        .where(condition)
     )
+
+
+def infos(connection: Connection, store: StoreName, rows: Sequence[Any]) -> list[RunInfo]:
+    """The runs of `rows` (of `info_statement`), in their order: one more query for the
+    contexts' parents whatever their number."""
     spec = nodes.SPECS[Context]
     run_contexts = nodes.with_parents(
-        connection, spec, [(row["id"], codec.context_from_row(row, store)) for row in rows]
+        connection,
+        spec,
+        [(row.id, codec.context_from_row(row._mapping, store)) for row in rows],
     )
     return [
         RunInfo(
             context=context,
             experiment=(
-                f"{store}/contexts/{row['experiment_resource_id']}"
-                if row["experiment_id"] is not None
+                f"{store}/contexts/{row.experiment_resource_id}"
+                if row.experiment_id is not None
                 else None
             ),
-            run_type=row["run_type"],
-            state=ExecutionState[row["state"]],
-            provenance=row["provenance"],
-            start_time=codec.from_micros(row["start_time"]),
-            end_time=codec.from_micros(row["end_time"]) if row["end_time"] is not None else None,
+            run_type=row.run_type,
+            state=ExecutionState[row.state],
+            provenance=row.provenance,
+            start_time=codec.from_micros(row.start_time),
+            end_time=codec.from_micros(row.end_time) if row.end_time is not None else None,
         )
         for context, row in zip(run_contexts, rows, strict=True)
     ]
@@ -144,44 +143,11 @@ def _infos(
 
 def get(connection: Connection, stores: StoreIds, run: str) -> RunInfo:
     ref = resolve(connection, stores, run, "contexts")
-    found = _infos(connection, ref.name.parent, schema.contexts.c.id == ref.id)
+    rows = connection.execute(info_statement(schema.contexts.c.id == ref.id)).all()
+    found = infos(connection, ref.name.parent, rows)
     if not found:
         raise NotFoundError(f"ExperimentRun {run} not found (the context is not a run)")
     return found[0]
-
-
-def _in_experiment(
-    connection: Connection, stores: StoreIds, experiment: str, filter: str | None
-) -> sa.ColumnElement[bool]:
-    """The condition on `runs` joined to `contexts` selecting the experiment's runs that
-    `filter` keeps."""
-    condition = (
-        schema.runs.c.experiment_id == resolve(connection, stores, experiment, "contexts").id
-    )
-    where = query.filter_clause(filter, filters.target("contexts"))
-    return condition if where is None else sa.and_(condition, where)
-
-
-def list_runs(
-    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
-) -> list[RunInfo]:
-    condition = _in_experiment(connection, stores, experiment, filter)
-    return _infos(connection, ResourceName.parse(experiment).parent, condition)
-
-
-def count_runs(
-    connection: Connection, stores: StoreIds, experiment: str, filter: str | None = None
-) -> int:
-    condition = _in_experiment(connection, stores, experiment, filter)
-    runs, contexts = schema.runs, schema.contexts
-    return int(
-        connection.execute(
-            sa.select(sa.func.count())
-            .select_from(contexts)
-            .join(runs, runs.c.context_id == contexts.c.id)
-            .where(condition)
-        ).scalar_one()
-    )
 
 
 def update(
@@ -244,7 +210,7 @@ def _param_row(run_pk: int, key: str, value: ParamValue) -> dict[str, Any]:
     }
 
 
-def _param_value(value_type: str, text: str) -> ParamValue:
+def param_value(value_type: str, text: str) -> ParamValue:
     if value_type == "bool":
         return text == "true"
     if value_type == "int":
@@ -367,7 +333,7 @@ def get_params(connection: Connection, stores: StoreIds, run: str) -> dict[str, 
         .where(params.c.run_id == pk)
         .order_by(params.c.key)
     )
-    return {key: _param_value(kind, text) for key, kind, text in rows}
+    return {key: param_value(kind, text) for key, kind, text in rows}
 
 
 def get_metrics(connection: Connection, stores: StoreIds, run: str) -> dict[str, float]:
@@ -402,106 +368,3 @@ def read_time_series(
     return [
         TimeSeriesPoint(k, s, codec.null_to_nan(v), codec.from_micros(w)) for k, s, v, w in rows
     ]
-
-
-def _last_values(runs_chosen: sa.Select[Any]) -> sa.Select[Any]:
-    """(run id, key, value at the last step) of each series of the runs `runs_chosen`
-    selects, by index seeks: each run's keys one after the other (a recursive skip scan),
-    then each key's last point. A run's points are never scanned, however long its series."""
-    series = schema.time_series
-    chosen = runs_chosen.subquery("chosen")
-    first_key = series.alias("first_key")
-    pairs = sa.select(
-        chosen.c.id.label("run_id"),
-        sa.select(sa.func.min(first_key.c.key))
-        .where(first_key.c.run_id == chosen.c.id)
-        .scalar_subquery()
-        .label("key"),
-    ).cte("pairs", recursive=True)
-    next_key = series.alias("next_key")
-    pairs = pairs.union_all(
-        sa.select(
-            pairs.c.run_id,
-            sa.select(sa.func.min(next_key.c.key))
-            .where(next_key.c.run_id == pairs.c.run_id, next_key.c.key > pairs.c.key)
-            .scalar_subquery(),
-        ).where(pairs.c.key.is_not(None))
-    )
-    last = series.alias("last_point")
-    value = (
-        sa.select(last.c.value)
-        .where(last.c.run_id == pairs.c.run_id, last.c.key == pairs.c.key)
-        .order_by(last.c.step.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return sa.select(pairs.c.run_id, pairs.c.key, value).where(pairs.c.key.is_not(None))
-
-
-def _tuples(connection: Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """The rows as the driver returns them: for columns of ids, text and floats (which need
-    no conversion) this costs half of building SQLAlchemy rows, and a big experiment has
-    hundreds of thousands of values."""
-    result = connection.execute(statement)
-    try:
-        return list(result.cursor.fetchall())
-    finally:
-        result.close()
-
-
-def experiment_rows(
-    connection: Connection,
-    stores: StoreIds,
-    experiment: str,
-    include_time_series: bool,
-    filter: str | None = None,
-) -> list[ExperimentRow]:
-    condition = _in_experiment(connection, stores, experiment, filter)
-    store = ResourceName.parse(experiment).parent
-    runs, contexts = schema.runs, schema.contexts
-    chosen = sa.select(contexts.c.id).join(runs, runs.c.context_id == contexts.c.id)
-    in_experiment = chosen.where(condition).scalar_subquery()
-    rows: dict[int, ExperimentRow] = {}
-    for run_pk, resource_id, name, run_type, state, start in connection.execute(
-        sa.select(
-            contexts.c.id,
-            contexts.c.resource_id,
-            contexts.c.display_name,
-            runs.c.run_type,
-            runs.c.state,
-            runs.c.start_time,
-        )
-        .join(runs, runs.c.context_id == contexts.c.id)
-        .where(condition)
-        .order_by(contexts.c.create_time, contexts.c.id)
-    ).all():
-        rows[run_pk] = ExperimentRow(
-            name,
-            run_type,
-            ExecutionState[state],
-            name=f"{store}/contexts/{resource_id}",
-            start_time=codec.from_micros(start),
-        )
-    if not rows:
-        return []
-    # Aliases: a filter's EXISTS over run_params/run_metrics must not correlate with these.
-    params = schema.run_params.alias("row_params")
-    for run_pk, key, kind, text in _tuples(
-        connection,
-        sa.select(params.c.run_id, params.c.key, params.c.value_type, params.c.value_text).where(
-            params.c.run_id.in_(in_experiment)
-        ),
-    ):
-        rows[run_pk].params[key] = _param_value(kind, text)
-    metrics = schema.run_metrics.alias("row_metrics")
-    for run_pk, key, value in _tuples(
-        connection,
-        sa.select(metrics.c.run_id, metrics.c.key, metrics.c.value).where(
-            metrics.c.run_id.in_(in_experiment)
-        ),
-    ):
-        rows[run_pk].metrics[key] = math.nan if value is None else value
-    if include_time_series:
-        for run_pk, key, value in _tuples(connection, _last_values(chosen.where(condition))):
-            rows[run_pk].time_series[key] = math.nan if value is None else value
-    return list(rows.values())

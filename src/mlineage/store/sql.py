@@ -25,6 +25,7 @@ from mlineage.store import (
     nodes,
     pagination,
     recording,
+    run_lists,
     run_view,
     runs,
     schema,
@@ -386,13 +387,22 @@ class SqlStore:
             run_view.present(connection, self._stores, [info.context])
             return info
 
-    def list_runs(self, experiment: str, *, filter: str | None = None) -> builtins.list[RunInfo]:
+    def list_runs(
+        self,
+        experiment: str,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[RunInfo]:
         with self.db.read() as connection:
-            return runs.list_runs(connection, self._stores, experiment, filter)
+            return run_lists.list_runs(
+                connection, self._stores, experiment, filter, page_size, page_token
+            )
 
     def count_runs(self, experiment: str, *, filter: str | None = None) -> int:
         with self.db.read() as connection:
-            return runs.count_runs(connection, self._stores, experiment, filter)
+            return run_lists.count_runs(connection, self._stores, experiment, filter)
 
     def update_run(
         self,
@@ -467,11 +477,23 @@ class SqlStore:
             return runs.read_time_series(connection, self._stores, run, keys, max_points)
 
     def experiment_rows(
-        self, experiment: str, *, include_time_series: bool = True, filter: str | None = None
-    ) -> builtins.list[ExperimentRow]:
+        self,
+        experiment: str,
+        *,
+        include_time_series: bool = True,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> Page[ExperimentRow]:
         with self.db.read() as connection:
-            return runs.experiment_rows(
-                connection, self._stores, experiment, include_time_series, filter
+            return run_lists.experiment_rows(
+                connection,
+                self._stores,
+                experiment,
+                include_time_series,
+                filter,
+                page_size,
+                page_token,
             )
 
     # -- Vertex AI TensorboardService (store.tensorboards) -----------------------------------

@@ -210,6 +210,7 @@ class UpdateRunRequest(Message):
 
 class ListRunsResponse(Message):
     runs: list[RunJson] = Field(default_factory=list)
+    next_page_token: str = ""
 
 
 class CountRunsResponse(Message):
@@ -257,3 +258,4 @@ class ReadTimeSeriesResponse(Message):
 
 class ExperimentRowsResponse(Message):
     rows: list[ExperimentRowJson] = Field(default_factory=list)
+    next_page_token: str = ""

@@ -82,17 +82,18 @@ class RunsTable:
 
 def _rows(store: MetadataStore, experiment: str, filter: str) -> tuple[list[Row], int, str]:
     """The rows the filter keeps, the number of runs, and the filter's error (then every
-    run is shown). Two store calls however many runs there are."""
+    run is shown). Two store calls however many runs there are: no page size, so every
+    run comes back (the table sorts and pages them itself)."""
     filter = filter.strip()
     error = ""
     found: list[ExperimentRow] = []
     if filter:
         try:
-            found = store.experiment_rows(experiment, filter=filter)
+            found = store.experiment_rows(experiment, filter=filter).items
         except InvalidArgumentError as exc:
             error = exc.rule or exc.message
     if not filter or error:
-        found = store.experiment_rows(experiment)
+        found = store.experiment_rows(experiment).items
         total = len(found)
     else:
         total = store.count_runs(experiment)
