@@ -7,7 +7,9 @@ import io
 import re
 
 import pytest
+from fastapi.testclient import TestClient
 
+from mlineage.server.app import ServerSettings, create_app
 from mlineage.types import Artifact, Execution, TimeSeriesPoint
 from tests.ui.conftest import BROWSER, Ui
 from tests.ui.html import table
@@ -53,6 +55,20 @@ def test_the_runs_table_has_a_row_per_run_and_param_and_metric_columns(ui: Ui) -
     for column in ("learning_rate", "batch_size", "accuracy", "loss"):
         assert column in header
     assert "5 of 5 runs" in page
+
+
+def test_the_runs_table_shows_runs_past_the_apis_page_cap(ui: Ui) -> None:
+    capped = ServerSettings(store_url="capped", max_page_size=2)  # the API's pages: 2 runs
+    with TestClient(create_app(ui.store, capped), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/{ui.sample.experiment}").text
+        filtered = client.get(
+            f"/{ui.sample.experiment}", params={"filter": "metric.accuracy > 0.72"}
+        )
+        spreadsheet = client.get(f"/{ui.sample.experiment}/runs.csv").text
+    assert len(_runs(page)) == 5
+    assert "5 of 5 runs" in page
+    assert sorted(_runs(filtered.text)) == ["lr-0-001", "lr-0-01", "lr-0-3"]
+    assert len(list(csv.DictReader(io.StringIO(spreadsheet)))) == 5
 
 
 def test_the_runs_table_sorts_by_a_metric_either_way(ui: Ui) -> None:
