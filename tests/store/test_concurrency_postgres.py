@@ -229,3 +229,15 @@ def test_processes_logging_runs_lose_nothing(postgres_url: str) -> None:
     for i in range(4):
         series = mlineage.ExperimentRun(f"worker-{i}", "parallel").get_time_series_data_frame()
         assert series["step"].tolist() == list(range(200))
+
+
+def test_a_read_sees_one_snapshot_while_others_commit(stores: list[SqlStore]) -> None:
+    reader, writer = stores[0], stores[1]
+    parent = StoreName("p", "us-central1")
+    writer.create(parent, Artifact(uri="gs://b/first"))
+    with reader.db.read() as connection:
+        count = "SELECT count(*) FROM artifacts"
+        assert connection.exec_driver_sql(count).scalar() == 1
+        writer.create(parent, Artifact(uri="gs://b/second"))  # committed meanwhile
+        assert connection.exec_driver_sql(count).scalar() == 1
+    assert len(reader.list(parent, Artifact).items) == 2

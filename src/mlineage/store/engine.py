@@ -84,6 +84,14 @@ class Database:
         self._on_rollback = on_rollback
         self.checkpointer = dialects.checkpointer(engine)
         self._write_engine = engine.execution_options(mlineage_write=True)
+        # PostgreSQL's default, READ COMMITTED, lets each statement of a read see commits made
+        # since the one before: a read of several statements must see one snapshot. SQLite's
+        # read transactions already do.
+        self._read_engine = (
+            engine.execution_options(isolation_level="REPEATABLE READ")
+            if self.dialect == "postgresql"
+            else engine
+        )
         self._writer_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._writer: Connection | None = None
         self._writer_pid = 0
@@ -92,7 +100,7 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A connection in a read transaction (one consistent snapshot)."""
         try:
-            with self.engine.connect() as connection:
+            with self._read_engine.connect() as connection:
                 yield connection
         except OperationalError as exc:
             self._raise_if_timed_out(exc)
