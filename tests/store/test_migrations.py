@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -160,7 +163,7 @@ def test_a_store_at_0002_with_data_upgrades_to_0003_keeping_it(empty_database: s
     parent = StoreName("p", "us-central1")
     run = f"{parent}/contexts/run-1"
     with store.db.read() as connection:
-        assert migrate.current_revision(connection) == "0003"
+        assert migrate.current_revision(connection) == migrate.HEAD_REVISION
     old = store.get(f"{parent}/artifacts/old-1", Artifact)
     assert (old.display_name, old.uri, old.metadata) == ("_x", "file:///_x", {"k": "_x"})
     ordered = store.list(parent, Artifact, order_by="display_name").items
@@ -222,4 +225,200 @@ def test_0003_downgrades_to_the_database_default_collation_on_postgres(
         assert set(_postgres_collations(connection).values()) == {None}
         command.upgrade(migrate.alembic_config(connection), "0003")
         assert _postgres_collations(connection) == _declared_postgres_collations()
+    engine.dispose()
+
+
+# --- 0004: runs.create_time and the index of an experiment's runs in page order ---
+
+_T0 = 1_790_000_000_000_000  # microseconds: 2026
+_RUNS_AT_0003 = [  # (resource id, create time, experiment), in row id order
+    ("r-late", _T0 + 50, "exp"),
+    ("r-first", _T0 + 10, "exp"),
+    ("r-tie-a", _T0 + 30, "exp"),
+    ("r-tie-b", _T0 + 30, "exp"),  # same time as r-tie-a: its later id puts it after
+    ("r-other", _T0 + 20, "other"),
+    ("r-lonely", _T0 + 40, None),
+    ("r-mid", _T0 + 20, "exp"),
+]
+_EXP_ORDER = ["r-first", "r-mid", "r-tie-a", "r-tie-b", "r-late"]
+"""The experiment's runs oldest first: context create time, then row id."""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_database(request: pytest.FixtureRequest, store_path: Path) -> Iterator[str]:
+    """An empty SQLite file, or an empty PostgreSQL database (no schema yet)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{store_path}"
+        return
+    from tests.backends import empty_postgres_database
+
+    with empty_postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+def _fill_at_0003(connection: sa.Connection) -> None:
+    """Two experiments and runs with params, metrics and time series, as revision 0003 laid
+    them out: the runs' create times only in their contexts, out of row id order."""
+    node = (
+        "store_id, resource_id, display_name, schema_title, schema_version, description, "
+        "metadata, labels, etag, create_time, update_time"
+    )
+    values = "(SELECT id FROM metadata_stores), :rid, :rid, :title, '', '', '{}', '{}', 1, :t, :t"
+    context_id = "(SELECT id FROM contexts WHERE resource_id = :rid)"
+    experiment_id = "(SELECT id FROM contexts WHERE resource_id = :experiment)"
+    connection.execute(
+        sa.text(
+            "INSERT INTO metadata_stores (project, location, store_id, description, "
+            "create_time, update_time) VALUES ('p', 'us-central1', 'default', '', 1, 1)"
+        )
+    )
+    insert_context = sa.text(f"INSERT INTO contexts ({node}) VALUES ({values})")
+    for experiment in ("exp", "other"):
+        connection.execute(
+            insert_context, {"rid": experiment, "title": "system.Experiment", "t": 1}
+        )
+    for i, (rid, created, experiment) in enumerate(_RUNS_AT_0003):
+        run = {"rid": rid, "t": created, "experiment": experiment, "i": i}
+        connection.execute(insert_context, {**run, "title": "system.ExperimentRun"})
+        if experiment is not None:
+            connection.execute(
+                sa.text(
+                    f"INSERT INTO context_links (parent_id, child_id) "
+                    f"VALUES ({experiment_id}, {context_id})"
+                ),
+                run,
+            )
+        statements = [
+            "INSERT INTO runs (context_id, experiment_id, run_type, state, provenance, "
+            f"start_time, end_time) VALUES ({context_id}, {experiment_id}, "
+            "'system.ExperimentRun', 'COMPLETE', '{}', :t, :t)",
+            "INSERT INTO run_params (run_id, key, value_type, value_text, value_number) "
+            f"VALUES ({context_id}, 'i', 'int', CAST(:i AS VARCHAR(8)), :i)",
+            "INSERT INTO run_metrics (run_id, key, value, update_time) "
+            f"VALUES ({context_id}, 'score', :i * 0.5, :t)",
+            *(
+                "INSERT INTO time_series (run_id, key, step, value, wall_time) "
+                f"VALUES ({context_id}, 'loss', {step}, :i + {step}, :t)"
+                for step in range(3)
+            ),
+        ]
+        for statement in statements:
+            connection.execute(sa.text(statement), run)
+
+
+def _row_counts(connection: sa.Connection) -> dict[str, int]:
+    names = sa.inspect(connection).get_table_names()
+    return {
+        name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar_one()
+        for name in names
+        if name != "alembic_version"
+    }
+
+
+def _store_at_0003(url: str) -> dict[str, int]:
+    """Build the schema of revision 0003 at `url` and fill it; its row counts."""
+    from alembic import command
+
+    engine = _raw_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0003")
+        _fill_at_0003(connection)
+        counts = _row_counts(connection)
+    engine.dispose()
+    return counts
+
+
+def _token_values(token: str) -> Any:
+    """The sort values a page token holds."""
+    return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["v"]
+
+
+def _every_page(call: Any, page_size: int) -> list[Any]:
+    """Every item of the pages of `call` (taking page_size and page_token)."""
+    items: list[Any] = []
+    token = None
+    while True:
+        page = call(page_size=page_size, page_token=token)
+        items += page.items
+        token = page.next_page_token
+        if not token:
+            return items
+
+
+def test_a_store_at_0003_with_runs_upgrades_keeping_them_in_page_order(
+    unmigrated_database: str,
+) -> None:
+    from mlineage.types import Context, StoreName
+
+    counts = _store_at_0003(unmigrated_database)
+    assert counts["runs"] == len(_RUNS_AT_0003)
+    store = SqlStore(unmigrated_database, auto_upgrade=True)
+    parent = StoreName("p", "us-central1")
+    experiment = f"{parent}/contexts/exp"
+    with store.db.read() as connection:
+        assert migrate.current_revision(connection) == migrate.HEAD_REVISION
+        assert _row_counts(connection) == counts
+        copied = connection.execute(
+            sa.text(
+                "SELECT contexts.resource_id, runs.create_time, contexts.create_time FROM runs "
+                "JOIN contexts ON contexts.id = runs.context_id"
+            )
+        ).all()
+        assert {rid: (t, t) for rid, t, _ in _RUNS_AT_0003} == {
+            rid: (run_time, context_time) for rid, run_time, context_time in copied
+        }
+        found = connection.execute(sa.text("SELECT resource_id, id FROM contexts"))
+        ids = dict(found.all())
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert differences == []
+
+    assert [r.context.display_name for r in store.list_runs(experiment).items] == _EXP_ORDER
+    for page_size in (1, 2, 3):
+        paged = _every_page(lambda **kw: store.list_runs(experiment, **kw), page_size)
+        assert [r.context.display_name for r in paged] == _EXP_ORDER
+    rows = _every_page(
+        lambda **kw: store.experiment_rows(experiment, include_time_series=True, **kw), 2
+    )
+    assert [row.run_name for row in rows] == _EXP_ORDER
+    index = {rid: i for i, (rid, _, _) in enumerate(_RUNS_AT_0003)}
+    for row in rows:
+        i = index[row.run_name]
+        assert (row.params, row.metrics, row.time_series) == (
+            {"i": i},
+            {"score": i * 0.5},
+            {"loss": i + 2.0},
+        )
+    assert [r.context.display_name for r in store.list_runs(f"{parent}/contexts/other").items] == [
+        "r-other"
+    ]
+    assert store.count_runs(experiment, filter="param.i >= 3") == 2  # r-tie-b and r-mid
+
+    # A token holds what it held at 0003: the last run's context create time and row id.
+    first = store.list_runs(experiment, page_size=2)
+    time_of = {rid: t for rid, t, _ in _RUNS_AT_0003}
+    assert _token_values(first.next_page_token) == [time_of["r-mid"], ids["r-mid"]]
+
+    late = Context(display_name="r-new", schema_title="system.ExperimentRun")
+    store.create_run(parent, late, "r-new", experiment=experiment)
+    later = store.list_runs(experiment, page_size=3, page_token=first.next_page_token)
+    assert [r.context.display_name for r in later.items] == ["r-tie-a", "r-tie-b", "r-late"]
+    last = store.list_runs(experiment, page_size=3, page_token=later.next_page_token)
+    assert ([r.context.display_name for r in last.items], last.next_page_token) == (["r-new"], "")
+    store.close()
+
+
+def test_0004_downgrades_to_0003_keeping_every_row(unmigrated_database: str) -> None:
+    from alembic import command
+
+    counts = _store_at_0003(unmigrated_database)
+    SqlStore(unmigrated_database, auto_upgrade=True).close()
+    engine = _raw_engine(unmigrated_database)
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0003")
+        assert _row_counts(connection) == counts
+        inspector = sa.inspect(connection)
+        assert "create_time" not in {c["name"] for c in inspector.get_columns("runs")}
+        assert [i["column_names"] for i in inspector.get_indexes("runs")] == [["experiment_id"]]
+        command.upgrade(migrate.alembic_config(connection), "head")
+        assert _row_counts(connection) == counts
     engine.dispose()

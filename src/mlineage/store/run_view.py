@@ -164,8 +164,10 @@ def create(
         else:
             stored.append(context)
             fields.append(None)
-    created = nodes.insert_with_ids(connection, store_pk, store, spec, stored, resource_ids)
-    now = codec.now_micros()
+    now = codec.now_micros()  # the contexts' create time, kept in their run records too
+    created = nodes.insert_with_ids(
+        connection, store_pk, store, spec, stored, resource_ids, now=now
+    )
     records = []
     for (pk, context), given in zip(created, fields, strict=True):
         if given is None:
@@ -175,6 +177,7 @@ def create(
             {
                 "context_id": pk,
                 "experiment_id": None,
+                "create_time": now,
                 "run_type": context.schema_title,
                 "state": state.name,
                 "provenance": {},

@@ -54,18 +54,19 @@ def create(
                 "experiment", "must be in the same metadata store as the run"
             )
         experiment_pk = experiment_ref.id
+    now = codec.now_micros()  # the context's create time, kept in its run record too
     ((run_pk, created),) = nodes.insert_with_ids(
-        connection, store_pk, store, nodes.SPECS[Context], [context], [run_id]
+        connection, store_pk, store, nodes.SPECS[Context], [context], [run_id], now=now
     )
     if experiment_pk is not None:
         connection.execute(
             schema.context_links.insert().values(parent_id=experiment_pk, child_id=run_pk)
         )
-    now = codec.now_micros()
     connection.execute(
         schema.runs.insert().values(
             context_id=run_pk,
             experiment_id=experiment_pk,
+            create_time=now,
             run_type=created.schema_title,
             state=state.name,
             provenance=check_metadata(provenance or {}, "provenance"),

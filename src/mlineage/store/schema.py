@@ -191,7 +191,12 @@ runs = Table(
     Column("provenance", Json, nullable=False),
     Column("start_time", Micros, nullable=False),
     Column("end_time", Micros, nullable=True),
-    Index(None, "experiment_id"),
+    # The run context's create time, copied when the run is made (neither ever changes), so
+    # that one index serves an experiment's runs oldest first: filter, order and page keyset
+    # (store.run_lists). On SQLite it has DEFAULT 0, as SQLite adds a NOT NULL column only
+    # with a default (migration 0004); every insert writes it.
+    Column("create_time", Micros, nullable=False),
+    Index(None, "experiment_id", "create_time", "context_id"),
 )
 
 run_params = Table(
