@@ -26,6 +26,14 @@ the two sides interleave, so a shared machine that slows down for a few minutes 
                     (E + 100 artifacts) and on a copy of it that also holds U unrelated
                     artifacts (100,000 / 1,000,000; create_many in batches of 1,000); both
                     copies are made with SQLite's backup API, so their page layout matches
+  shared_uri        (mlineage only) one dataset written by a run (raw -prep-> processed.csv)
+                    and read by R training runs (200 and 2,000 / 1,000 and 10,000), each
+                    recording its own artifact for the URI it read, linked to the write by
+                    URI (see store/walk.py). Upstream from the last run's model (6 nodes
+                    whatever R), and downstream 2 hops from the write (every run's read,
+                    execution and model: compared per node returned). Both should stay ~1x
+                    from the small to the large R: the cost follows the answer, not how many
+                    records the URI has
 
 A hop is one event edge on both sides (artifact -> execution is one hop). mlineage's "both"
 is the union of the upstream and the downstream walk from the start; ml-metadata's
@@ -70,8 +78,20 @@ from run_peer import PeerError, run_peer
 
 PARENT = StoreName("bench", "us-central1")
 SIZES = {
-    "quick": {"filter": 20_000, "lineage": 2_000, "unrelated": 100_000},
-    "full": {"filter": 100_000, "lineage": 10_000, "unrelated": 1_000_000},
+    "quick": {
+        "filter": 20_000,
+        "lineage": 2_000,
+        "unrelated": 100_000,
+        "reads_small": 200,
+        "reads_big": 2_000,
+    },
+    "full": {
+        "filter": 100_000,
+        "lineage": 10_000,
+        "unrelated": 1_000_000,
+        "reads_small": 1_000,
+        "reads_big": 10_000,
+    },
 }
 REPS = 3
 BATCH = 1_000
@@ -341,6 +361,77 @@ def add_unrelated(store: SqlStore, n: int) -> None:
         )
 
 
+SHARED_URI = "gs://bench/shared/processed.csv"
+SHARED = {  # query -> (start: "last_model" or "write", max_hops, direction)
+    "shared_up": ("last_model", None, "upstream"),
+    "shared_down": ("write", 2, "downstream"),
+}
+
+
+def build_shared(path: Path, reads: int) -> dict[str, str]:
+    """One dataset written once (raw -prep-> SHARED_URI) and read by `reads` training runs,
+    each recording its own read of the URI, as a script does (create, then record_execution).
+    Returns the start artifacts of SHARED."""
+    store = SqlStore(f"sqlite:///{path}")
+    (raw,) = store.create_many(PARENT, [Artifact(uri="gs://bench/shared/raw")])
+    _, (write,) = store.record_execution(
+        PARENT,
+        Execution(display_name="prep"),
+        inputs=[raw.name],
+        outputs=[Artifact(schema_title="system.Dataset", uri=SHARED_URI)],
+    )
+    model = write
+    for i in range(reads):
+        (read,) = store.create_many(PARENT, [Artifact(uri=SHARED_URI)])
+        _, (model,) = store.record_execution(
+            PARENT,
+            Execution(display_name=f"train-{i}"),
+            inputs=[read.name],
+            outputs=[Artifact(schema_title="system.Model", uri=f"gs://bench/shared/m/{i}")],
+        )
+    store.close()
+    return {"last_model": model.name, "write": write.name}
+
+
+def build_shared_stores(folder: Path, sizes: dict[str, int]) -> dict[str, Any]:
+    """The shared-URI store at both read counts (built untimed)."""
+    build = time.perf_counter()
+    stores = {
+        name: (folder / f"shared-{name}.db", build_shared(folder / f"shared-{name}.db", reads))
+        for name, reads in (("small", sizes["reads_small"]), ("big", sizes["reads_big"]))
+    }
+    build = time.perf_counter() - build
+    _progress(
+        f"built the shared-URI stores ({sizes['reads_small']:,} and {sizes['reads_big']:,} "
+        f"runs reading one dataset) in {build:.1f} s"
+    )
+    return {"build": build, "stores": stores}
+
+
+def time_shared(shared: dict[str, Any]) -> dict[str, Lineage]:
+    """One round of the SHARED queries on each shared-URI store."""
+    return {
+        name: _shared_queries(path, starts) for name, (path, starts) in shared["stores"].items()
+    }
+
+
+def _shared_queries(path: Path, starts: dict[str, str]) -> Lineage:
+    store = SqlStore(f"sqlite:///{path}")
+    try:
+        store.query_artifact_lineage_subgraph(starts["write"], max_hops=1)  # warm-up, untimed
+        results: Lineage = {}
+        for query, (start, hops, direction) in SHARED.items():
+            timings, graph = _repeat(
+                lambda s=starts[start], h=hops, d=direction: store.query_artifact_lineage_subgraph(
+                    s, max_hops=h, direction=d
+                )
+            )
+            results[query] = (timings, _count(graph))
+        return results
+    finally:
+        store.close()
+
+
 def build_lineage(folder: Path, executions: int, unrelated: int) -> dict[str, Any]:
     """The DAG store, a copy of it, and a copy that also holds `unrelated` artifacts (built
     untimed for the queries): their paths, the start artifacts, and the build seconds."""
@@ -416,6 +507,8 @@ def _merge_peer(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def _fmt_seconds(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.1f} us"
     if seconds < 1:
         return f"{seconds * 1000:.1f} ms"
     return f"{seconds:.2f} s"
@@ -540,6 +633,33 @@ def _lineage_rows(
     return rows
 
 
+def _shared_rows(sizes: dict[str, int], shared: dict[str, Lineage]) -> list[Row]:
+    """The shared-URI queries on the big store beside the small one: the upstream of the
+    last model returns the same few nodes (~1x); the downstream of the write returns every
+    run's read, execution and model, so it is compared per node returned (~1x)."""
+    rows = []
+    for query, (_, hops, _) in SHARED.items():
+        big, big_counts = shared["big"][query]
+        small, small_counts = shared["small"][query]
+        per_node = query == "shared_down"
+        if per_node:
+            big = [t / sum(big_counts.values()) for t in big]
+            small = [t / sum(small_counts.values()) for t in small]
+        rows.append(
+            Row(
+                f"{query} {hops or 'all'} hops" + (" /node" if per_node else ""),
+                2 * sizes["reads_big"] + 2,
+                big,
+                _fmt_nodes(big_counts),
+                f"mlineage, {sizes['reads_small']:,} reads" + (", per node" if per_node else ""),
+                small,
+                _fmt_nodes(small_counts),
+                "~1x",
+            )
+        )
+    return rows
+
+
 def report(rows: list[Row], mode: str, sizes: dict[str, int], runs: int) -> None:
     print(
         f"\nmlineage query benchmark ({mode} sizes; median of {runs}; "
@@ -571,6 +691,8 @@ def report(rows: list[Row], mode: str, sizes: dict[str, int], runs: int) -> None
         "at this size). store_size rows: mlineage on the DAG store plus\n"
         f"{sizes['unrelated']:,} unrelated artifacts, beside mlineage on a copy of the DAG "
         "store alone, made the same way\n(~1x: latency follows the subgraph, not the store).\n"
+        f"shared rows: one dataset read by {sizes['reads_big']:,} runs, beside the same read by "
+        f"{sizes['reads_small']:,} (~1x: latency follows the\nanswer, not the URI's records).\n"
         "(*) ml-metadata's BIDIRECTIONAL is an undirected walk (down to an execution, then up "
         "to its other inputs, ...), not\nmlineage's 'both' (the upstream walk plus the "
         "downstream walk): a different, larger subgraph, shown for reference.\n"
@@ -607,8 +729,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         filter_path, filter_build = build_filter(folder, sizes["filter"])
         dags = build_lineage(folder, sizes["lineage"], sizes["unrelated"])
+        shared = build_shared_stores(folder, sizes)
         filter_rounds: list[dict[str, Any]] = []
         lineage_rounds: list[dict[str, Lineage]] = []
+        shared_rounds: list[dict[str, Lineage]] = []
         peer_rounds: dict[str, list[dict[str, Any]]] = {}
         workloads = [] if args.no_peers else ["filter", "lineage"]
         # A round is every query once on each side, so the rounds of --repeat interleave the
@@ -616,6 +740,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(rounds):
             filter_rounds.append(time_filter(filter_path))
             lineage_rounds.append(time_lineage(dags, budget))
+            shared_rounds.append(time_shared(shared))
             for workload in list(workloads):
                 try:
                     peer = run_peer("mlmd", workload, sizes[workload], folder / "peers")
@@ -628,11 +753,13 @@ def main(argv: list[str] | None = None) -> int:
                 _progress(f"ml-metadata {workload}: fixture built in {peer['setup_seconds']:.1f} s")
         filtered = {"build": filter_build, **_merge_filter(filter_rounds)}
         lineage = {"build": dags["build"], "grow": dags["grow"], **_merge_lineage(lineage_rounds)}
+        shared_timings = _merge_lineage(shared_rounds)
         peers = {workload: _merge_peer(runs) for workload, runs in peer_rounds.items()}
 
     rows = [
         *_filter_rows(sizes["filter"], filtered, peers.get("filter")),
         *_lineage_rows(sizes, lineage, peers.get("lineage"), budget),
+        *_shared_rows(sizes, shared_timings),
     ]
     report(rows, mode, sizes, REPS * rounds)
     if args.json:
@@ -640,6 +767,7 @@ def main(argv: list[str] | None = None) -> int:
             "filter_store": filtered["build"],
             "dag": lineage["build"],
             "unrelated": lineage["grow"],
+            "shared_uri": shared["build"],
             **{f"mlmd_{name}": peer["setup_seconds"] for name, peer in peers.items()},
         }
         args.json.write_text(

@@ -6,7 +6,15 @@ import pytest
 
 from mlineage.errors import InvalidArgumentError, NotFoundError
 from mlineage.store.base import MetadataStore
-from mlineage.types import Artifact, Context, Execution, LineageGraph, StoreName
+from mlineage.types import (
+    Artifact,
+    Context,
+    Event,
+    EventType,
+    Execution,
+    LineageGraph,
+    StoreName,
+)
 
 PIPELINE = """
 raw      -> clean   -> [clean_data]
@@ -315,3 +323,67 @@ def test_data_linked_by_uri_at_different_depths(store: MetadataStore, parent: St
         {"model", "a-read", "c", "a-written", "d-read", "d-written"},
         {"train", "features", "make-a"},
     )
+
+
+def _make_output_of(store: MetadataStore, parent: StoreName, how: str, artifact: str) -> None:
+    """Record, after the fact, that an execution "load" wrote `artifact` (an existing record)."""
+    if how == "event":
+        loader = store.create(parent, Execution(display_name="load"))
+        store.add_execution_events(loader.name, [Event(artifact, type=EventType.OUTPUT)])
+    elif how == "record_execution":
+        store.record_execution(parent, Execution(display_name="load"), outputs=[artifact])
+    else:
+        loader = store.create(parent, Execution(display_name="load"))
+        store.finish_execution(loader, outputs=[artifact])
+
+
+@pytest.mark.parametrize("how", ["event", "record_execution", "finish_execution"])
+def test_a_record_becomes_a_write_once_an_execution_outputs_it(
+    store: MetadataStore, parent: StoreName, how: str
+) -> None:
+    """A record of a URI that no execution wrote is a read; once an OUTPUT event names it,
+    later reads of the URI trace back to it and to the execution that wrote it."""
+    table = store.create(parent, Artifact(display_name="table", uri="gs://b/table"))
+    trained = _run(
+        store,
+        parent,
+        "train",
+        [Artifact(display_name="table-read", uri="gs://b/table")],
+        [Artifact(display_name="model")],
+    )
+    up = store.query_artifact_lineage_subgraph(trained["model"].name, direction="upstream")
+    assert _names(up) == ({"model", "table-read"}, {"train"})
+
+    _make_output_of(store, parent, how, table.name)
+    up = store.query_artifact_lineage_subgraph(trained["model"].name, direction="upstream")
+    assert _names(up) == ({"model", "table-read", "table"}, {"train", "load"})
+    down = store.query_artifact_lineage_subgraph(table.name, direction="downstream")
+    assert _names(down) == ({"table", "table-read", "model"}, {"train"})
+
+
+def test_each_of_many_reads_traces_to_the_write_before_it(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    """A URI written twice, each write read by several runs: a write's reads are those
+    between it and the next write, and each read's upstream is the write before it."""
+    for version, readers in (("v1", 4), ("v2", 3)):
+        _run(
+            store, parent, f"write-{version}", [], [Artifact(display_name=version, uri="gs://b/t")]
+        )
+        for i in range(readers):
+            _run(
+                store,
+                parent,
+                f"train-{version}-{i}",
+                [Artifact(display_name=f"read-{version}-{i}", uri="gs://b/t")],
+                [Artifact(display_name=f"model-{version}-{i}")],
+            )
+    for version, readers in (("v1", 4), ("v2", 3)):
+        (write,) = store.list(parent, Artifact, filter=f'display_name = "{version}"').items
+        down = store.query_artifact_lineage_subgraph(write.name, max_hops=1, direction="downstream")
+        assert _names(down)[1] == {f"train-{version}-{i}" for i in range(readers)}
+        (last,) = store.list(
+            parent, Artifact, filter=f'display_name = "model-{version}-{readers - 1}"'
+        ).items
+        up = store.query_artifact_lineage_subgraph(last.name, direction="upstream")
+        assert _names(up)[1] == {f"train-{version}-{readers - 1}", f"write-{version}"}

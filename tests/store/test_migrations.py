@@ -422,3 +422,41 @@ def test_0004_downgrades_to_0003_keeping_every_row(unmigrated_database: str) -> 
         command.upgrade(migrate.alembic_config(connection), "head")
         assert _row_counts(connection) == counts
     engine.dispose()
+
+
+PRODUCED_REVISION = "0005"
+"""The migration that adds `artifacts.produced` and fills it from the events."""
+
+
+def test_an_upgraded_store_keeps_its_lineage_through_uris(empty_database: str) -> None:
+    """A store made before `produced` existed: the upgrade marks what executions wrote,
+    so a read of a URI still traces back to the run that wrote it."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from mlineage.types import Artifact, Execution, StoreName
+
+    parent = StoreName("p", "us-central1")
+    store = SqlStore(empty_database, auto_upgrade=True)
+    store.record_execution(
+        parent, Execution(display_name="clean"), outputs=[Artifact(uri="gs://b/c.csv")]
+    )
+    read = store.create(parent, Artifact(display_name="read", uri="gs://b/c.csv"))
+    _, (model,) = store.record_execution(
+        parent, Execution(display_name="train"), inputs=[read.name], outputs=[Artifact()]
+    )
+    store.close()
+
+    before = ScriptDirectory.from_config(migrate.alembic_config()).get_revision(PRODUCED_REVISION)
+    db = Database(create_engine(empty_database))
+    db.write(lambda c: command.downgrade(migrate.alembic_config(c), str(before.down_revision)))
+    with db.read() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("artifacts")}
+    db.close()
+    assert "produced" not in columns
+
+    upgraded = SqlStore(empty_database, auto_upgrade=True)
+    up = upgraded.query_artifact_lineage_subgraph(model.name, direction="upstream")
+    assert {e.display_name for e in up.executions} == {"train", "clean"}
+    assert len(up.artifacts) == 3
+    upgraded.close()

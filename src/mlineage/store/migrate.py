@@ -19,7 +19,7 @@ from mlineage.errors import FailedPreconditionError
 from mlineage.store import dialects
 from mlineage.store.engine import Database, create_engine
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest migration; a test checks it matches the migrations folder."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")

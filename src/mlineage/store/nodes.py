@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -214,10 +214,15 @@ def insert_with_ids(
     *,
     ids: bool = True,
     now: int | None = None,
+    columns: Mapping[str, Any] | None = None,
 ) -> list[tuple[int, Node]]:
     """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
-    `now` (microseconds) is their create time when given, else the current time."""
+    `now` (microseconds) is their create time when given, else the current time; `columns`
+    are values of further columns for every row (an output artifact is `produced`)."""
     rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids, now)
+    if columns:
+        for row in rows:
+            row.update(columns)
     try:
         with dialects.savepoint(connection):
             pks = _insert_rows(connection, store_pk, spec, rows, ids=ids)

@@ -101,6 +101,14 @@ def add_events(
         connection, stores, [e.artifact for e in events], "artifacts", ref.store_pk
     )
     _insert_events(connection, ref.id, events, artifact_pks)
+    mark_produced(
+        connection,
+        [
+            pk
+            for event, pk in zip(events, artifact_pks, strict=True)
+            if event.type == EventType.OUTPUT
+        ],
+    )
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", ref.store_pk)
         graph.link_members(connection, context_pks, artifact_pks, [])
@@ -160,14 +168,34 @@ def _outputs(
             new,
             [a.resource_id or None for a in new],
             now=now,
+            columns=_PRODUCED,
         )
         if new
         else []
     )
     named = [o for o in outputs if isinstance(o, str)]
     output_pks = resolve_many(connection, stores, named, "artifacts", store_pk)
+    mark_produced(connection, output_pks)
     output_pks += [pk for pk, _ in made]
     return [artifact for _, artifact in made], output_pks
+
+
+_PRODUCED = {"produced": True}
+
+_MARK_PRODUCED = (
+    sa.update(schema.artifacts)
+    .where(
+        schema.artifacts.c.id.in_(sa.bindparam("ids", expanding=True)),
+        schema.artifacts.c.produced == sa.false(),
+    )
+    .values(produced=True)
+)
+
+
+def mark_produced(connection: Connection, artifact_pks: Sequence[int]) -> None:
+    """Record that an execution wrote these artifacts (an OUTPUT event names them)."""
+    if artifact_pks:
+        driver.rows(connection, _MARK_PRODUCED, {"ids": list(artifact_pks)})
 
 
 def finish_execution(

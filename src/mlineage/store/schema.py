@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -115,9 +117,19 @@ artifacts = _node_table(
     Column("uri", EXACT_TEXT, nullable=False, default=""),
     Column("state", exact_string(32), nullable=False),
     Column("fingerprint", exact_string(80), nullable=False, default=""),
+    # An OUTPUT event names it: an execution wrote it (events are never deleted).
+    Column("produced", Boolean, nullable=False, server_default=false()),
 )
-# Records of one URI, newest first: how lineage finds the write a read saw (store.walk).
-Index(None, artifacts.c.store_id, artifacts.c.uri, artifacts.c.create_time, artifacts.c.id)
+# The writes of one URI apart from its reads, each in time order: how lineage finds the
+# write a read saw, and the reads of a write, without passing the URI's other records.
+Index(
+    None,
+    artifacts.c.store_id,
+    artifacts.c.uri,
+    artifacts.c.produced,
+    artifacts.c.create_time,
+    artifacts.c.id,
+)
 
 executions = _node_table(
     "executions",

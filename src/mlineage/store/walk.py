@@ -29,16 +29,18 @@ CHUNK = 4000
 """Ids bound in one statement at most: well under every database's limit."""
 
 
-def _produced(artifact: sa.FromClause) -> sa.ColumnElement[bool]:
-    events = schema.events
-    return sa.exists().where(events.c.artifact_id == artifact.c.id, events.c.type == "OUTPUT")
+def _produced(artifact: sa.FromClause, produced: bool = True) -> sa.ColumnElement[bool]:
+    return artifact.c.produced == (sa.true() if produced else sa.false())
 
 
 def _earlier(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
-    """`a` was recorded before `b` (ties broken by id)."""
-    return sa.or_(
-        a.c.create_time < b.c.create_time,
-        sa.and_(a.c.create_time == b.c.create_time, a.c.id < b.c.id),
+    """`a` was recorded before `b` (ties broken by id). Its first term bounds an index range."""
+    return sa.and_(
+        a.c.create_time <= b.c.create_time,
+        sa.or_(
+            a.c.create_time < b.c.create_time,
+            sa.and_(a.c.create_time == b.c.create_time, a.c.id < b.c.id),
+        ),
     )
 
 
@@ -51,32 +53,76 @@ def _same_content(a: sa.FromClause, b: sa.FromClause) -> sa.ColumnElement[bool]:
     return sa.or_(a.c.fingerprint == "", b.c.fingerprint == "", a.c.fingerprint == b.c.fingerprint)
 
 
-@functools.cache
-def _same_data_statement(way: Way) -> sa.Select[Any]:
-    """(from, to) pairs of records of the same data from the artifacts `:ids` (built once:
-    building a statement costs more than running it)."""
-    read = schema.artifacts.alias("read_record")
-    written = schema.artifacts.alias("written_record")
-    newest = schema.artifacts.alias("newest_write")
-    newest_before_read = (
-        sa.select(newest.c.id)
-        .where(_same_place(newest, read), _earlier(newest, read), _produced(newest))
-        .order_by(newest.c.create_time.desc(), newest.c.id.desc())
+def _write_seen_by(read: sa.FromClause) -> sa.ScalarSelect[Any]:
+    """The id of the newest write of `read`'s URI made before it (NULL when none)."""
+    write = schema.artifacts.alias("write_before")
+    return (
+        sa.select(write.c.id)
+        .where(_same_place(write, read), _produced(write), _earlier(write, read))
+        .order_by(write.c.create_time.desc(), write.c.id.desc())
         .limit(1)
         .scalar_subquery()
     )
-    link = sa.and_(
-        written.c.id == newest_before_read,
-        read.c.uri != "",
-        ~_produced(read),
-        _same_content(read, written),
+
+
+def _next_write_time(written: sa.FromClause) -> sa.ColumnElement[Any]:
+    """The create time of the first write of `written`'s URI after it; reads at or after
+    it saw that one (or a later one), never `written`. Past every time when there is none."""
+    later = schema.artifacts.alias("write_after")
+    first = (
+        sa.select(later.c.create_time)
+        .where(_same_place(later, written), _produced(later), _earlier(written, later))
+        .order_by(later.c.create_time, later.c.id)
+        .limit(1)
+        .scalar_subquery()
     )
-    start, end = (read, written) if way == "upstream" else (written, read)
+    return sa.func.coalesce(first, _NO_TIME)
+
+
+_NO_TIME = 2**62
+"""Later than every create time (microseconds)."""
+
+
+@functools.cache
+def _same_data_statement(way: Way) -> sa.Select[Any]:
+    """(from, to) pairs of records of the same data from the artifacts `:ids` (built once:
+    building a statement costs more than running it). Each step is an index seek among the
+    writes, or among the reads, of one URI: the cost follows the pairs, not how many records
+    the URI has."""
+    read = schema.artifacts.alias("read_record")
+    written = schema.artifacts.alias("written_record")
+    read_only = sa.and_(read.c.uri != "", _produced(read, False))
+    if way == "upstream":  # from a read to the write it saw
+        return (
+            sa.select(read.c.id, written.c.id)
+            .select_from(read)
+            .join(written, written.c.id == _write_seen_by(read))
+            .where(
+                read.c.id.in_(sa.bindparam("ids", expanding=True)),
+                read_only,
+                _same_content(read, written),
+            )
+        )
+    # from a write to the reads that saw it: those after it and before the next write
     return (
-        sa.select(start.c.id, end.c.id)
-        .select_from(start)
-        .join(end, _same_place(end, start))
-        .where(start.c.id.in_(sa.bindparam("ids", expanding=True)), start.c.uri != "", link)
+        sa.select(written.c.id, read.c.id)
+        .select_from(written)
+        .join(
+            read,
+            sa.and_(
+                _same_place(read, written),
+                read_only,
+                read.c.create_time >= written.c.create_time,
+                read.c.create_time <= _next_write_time(written),
+            ),
+        )
+        .where(
+            written.c.id.in_(sa.bindparam("ids", expanding=True)),
+            written.c.uri != "",
+            _produced(written),
+            written.c.id == _write_seen_by(read),  # exact where times tie
+            _same_content(read, written),
+        )
     )
 
 
