@@ -164,25 +164,51 @@ def _round_statement(way: Way, depths: int) -> sa.Select[Any]:
     )
     step = step.where(walk.c.depth + 2 <= sa.bindparam("max_hops", type_=sa.Integer))
     walk = walk.union(step)
-    return sa.select(walk.c.id, sa.func.min(walk.c.depth)).group_by(walk.c.id)
+    # No GROUP BY (the caller keeps each id's least depth), so that the LIMIT ends the
+    # recursion once it has produced that many rows: SQLite and PostgreSQL both compute a
+    # recursive query only as far as its reader fetches.
+    return sa.select(walk.c.id, walk.c.depth).limit(sa.bindparam("row_cap", type_=sa.Integer))
+
+
+ROWS_PER_NODE = 2
+"""A round reads at most this many rows per artifact of the limit (plus its seeds) before
+it stops: a node reached at several depths is one row per depth."""
 
 
 def _events_round(
-    connection: Connection, seeds: dict[int, int], max_hops: int, way: Way
+    connection: Connection, seeds: dict[int, int], max_hops: int, way: Way, limit: int
 ) -> dict[int, int]:
-    """Artifacts reached from `seeds` (id -> depth) through executions, with depths."""
+    """Artifacts reached from `seeds` (id -> depth) through executions, with depths; more
+    than `limit` of them when the walk goes on past that many (then the nearest).
+
+    The recursion runs breadth first (rows come out in the order of their depth from a
+    single seed depth), so a round cut off at its row cap holds the nearest artifacts, and
+    the work stays near the limit however large the lineage is within `max_hops`."""
     reached: dict[int, int] = {}
     for chunk in chunks(sorted(seeds)):
         by_depth: dict[int, list[int]] = {}
         for pk in chunk:
             by_depth.setdefault(seeds[pk], []).append(pk)
-        params: dict[str, Any] = {"max_hops": max_hops}
+        cap = ROWS_PER_NODE * (limit + 1) + len(chunk)
+        params: dict[str, Any] = {"max_hops": max_hops, "row_cap": cap}
         for n, (depth, ids) in enumerate(sorted(by_depth.items())):
             params[f"seed_ids_{n}"], params[f"seed_depth_{n}"] = ids, depth
         statement = _round_statement(way, len(by_depth))
-        for pk, depth in driver.rows(connection, statement, params):
+        rows = driver.rows(connection, statement, params)
+        found: dict[int, int] = {}
+        for pk, depth in rows:
+            found[pk] = min(depth, found.get(pk, depth))
+        if len(rows) == cap and len(found) <= limit:  # mostly repeats: read it all
+            params["row_cap"] = _NO_CAP
+            found = {}
+            for pk, depth in driver.rows(connection, statement, params):
+                found[pk] = min(depth, found.get(pk, depth))
+        for pk, depth in found.items():
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
+
+
+_NO_CAP = 2**62
 
 
 def walk(
@@ -191,10 +217,11 @@ def walk(
     """Artifacts and executions reached from artifact `start` (id -> hops), and whether
     `limit` artifacts cut the walk short (then the nearest `limit` are kept).
 
-    With no `max_hops`, the walk deepens: 2 hops, 4, 8, ... until a bound adds nothing (the
-    end is reached: every step is 2 hops, so a farther node would have a nearer one on its
-    way) or reaches past `limit`. So the work stays near the size of what is returned, even
-    when the whole lineage is huge.
+    Each round stops reading once it has passed `limit` artifacts (`_events_round`), so the
+    work stays near the size of what is returned, even when the whole lineage within
+    `max_hops` is huge. With no `max_hops`, the walk deepens: 2 hops, 4, 8, ... until a
+    bound adds nothing (the end is reached: every step is 2 hops, so a farther node would
+    have a nearer one on its way) or reaches past `limit`; a bound also ends it on a cycle.
     """
     if max_hops is not None:
         artifacts = _rounds(connection, start, max_hops, way, limit)
@@ -219,7 +246,7 @@ def _rounds(
     artifacts: dict[int, int] = {}
     seeds = {start: 0}
     while seeds and len(artifacts) <= limit:
-        reached = _events_round(connection, seeds, max_hops, way)
+        reached = _events_round(connection, seeds, max_hops, way, limit)
         fresh = {pk: d for pk, d in reached.items() if d < artifacts.get(pk, d + 1)}
         artifacts.update(fresh)
         seeds = {}
