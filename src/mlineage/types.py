@@ -49,6 +49,7 @@ _RESOURCE_RE = re.compile(
     rf"/(?P<kind>artifacts|executions|contexts|metadataSchemas)/(?P<id>[^/]+)$"
 )
 T = TypeVar("T")
+MAX_RESOURCE_ID_LENGTH = 128
 RESOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
 
 

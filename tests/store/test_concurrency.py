@@ -54,6 +54,42 @@ def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
         assert series["loss"].iloc[-1] == pytest.approx(1.0 / POINTS)
 
 
+def _log_an_input_of_one_run(
+    store: str, worker: int, ready: multiprocessing.synchronize.Barrier
+) -> None:
+    mlineage.init(project="p", experiment="shared", store=store)
+    run = mlineage.ExperimentRun("one-run", experiment="shared")
+    shard = mlineage.Artifact.create(schema_title="system.Dataset", display_name=f"shard-{worker}")
+    ready.wait()  # every worker has looked nothing up yet: they log at the same moment
+    run.log_input(shard)
+
+
+def test_processes_logging_inputs_of_one_run_record_them_on_one_execution(
+    tmp_path: Path,
+) -> None:
+    """Workers of one distributed job each log their input to the same run: the run's
+    lineage has one execution with every input, not one execution per worker."""
+    store = str(tmp_path / "shared.db")
+    mlineage.init(project="p", experiment="shared", store=store)
+    mlineage.ExperimentRun.create("one-run", experiment="shared")
+    workers_count = 4
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(workers_count)
+    workers = [
+        context.Process(target=_log_an_input_of_one_run, args=(store, i, ready))
+        for i in range(workers_count)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0] * workers_count
+
+    (execution,) = mlineage.ExperimentRun("one-run", experiment="shared").get_executions()
+    shards = sorted(a.display_name for a in execution.get_input_artifacts())
+    assert shards == [f"shard-{i}" for i in range(workers_count)]
+
+
 def test_a_logged_value_survives_the_process_being_killed(tmp_path: Path) -> None:
     store = str(tmp_path / "killed.db")
     script = textwrap.dedent(

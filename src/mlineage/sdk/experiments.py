@@ -23,7 +23,12 @@ from mlineage.sdk.config import DEFAULT_EXPERIMENT, settings
 from mlineage.sdk.exceptions import RunAlreadyExistsError
 from mlineage.sdk.resources import Artifact, Context, Execution, Scope
 from mlineage.store import MetadataStore, RunInfo
-from mlineage.types import ExecutionState, StoreName, validate_resource_id
+from mlineage.types import (
+    MAX_RESOURCE_ID_LENGTH,
+    ExecutionState,
+    StoreName,
+    validate_resource_id,
+)
 from mlineage.validation import ParamValue
 
 if TYPE_CHECKING:
@@ -414,18 +419,38 @@ class ExperimentRun:
     def _run_execution(self) -> Execution:
         execution = self._find_run_execution()
         if execution is None:
-            created, _ = self._store.record_execution(
-                types.ResourceName.parse(self.resource_name).parent,
-                types.Execution(
-                    schema_title=RUN_EXECUTION_SCHEMA,
-                    display_name=self.name,
-                    metadata={"experiment_run": self.resource_name},
-                ),
-                contexts=[self.resource_name],
-            )
-            execution = self._io_execution = Execution._wrap(created)
+            execution = self._io_execution = self._create_run_execution()
         execution._run_context = self.resource_name
         return execution
+
+    def _create_run_execution(self) -> Execution:
+        """The run's execution, under an id derived from the run's: processes logging
+        inputs and outputs of one run at once all record them on the first one made."""
+        run = types.ResourceName.parse(self.resource_name)
+        execution_id = f"{run.resource_id}-io"
+        if len(execution_id) <= MAX_RESOURCE_ID_LENGTH:
+            try:
+                return self._record_run_execution(run.parent, execution_id)
+            except AlreadyExistsError:
+                self._io_execution_looked_up = False
+                found = self._find_run_execution()
+                if found is not None:  # another process made it since this one looked
+                    return found
+                # else that id is an execution of a deleted run of the same name
+        return self._record_run_execution(run.parent, None)
+
+    def _record_run_execution(self, store: StoreName, execution_id: str | None) -> Execution:
+        created, _ = self._store.record_execution(
+            store,
+            types.Execution(
+                schema_title=RUN_EXECUTION_SCHEMA,
+                display_name=self.name,
+                metadata={"experiment_run": self.resource_name},
+            ),
+            execution_id,
+            contexts=[self.resource_name],
+        )
+        return Execution._wrap(created)
 
     def log_input(self, artifact: Artifact | str) -> None:
         """Record `artifact` as an input of this run (an INPUT event on the run's execution)."""
