@@ -76,11 +76,11 @@ def _next_write_time(written: sa.FromClause) -> sa.ColumnElement[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return sa.func.coalesce(first, _NO_TIME)
+    return sa.func.coalesce(first, _UNBOUNDED)
 
 
-_NO_TIME = 2**62
-"""Later than every create time (microseconds)."""
+_UNBOUNDED = 2**62
+"""Past every create time (microseconds), and more rows than any walk reads."""
 
 
 @functools.cache
@@ -195,20 +195,21 @@ def _events_round(
             params[f"seed_ids_{n}"], params[f"seed_depth_{n}"] = ids, depth
         statement = _round_statement(way, len(by_depth))
         rows = driver.rows(connection, statement, params)
-        found: dict[int, int] = {}
-        for pk, depth in rows:
-            found[pk] = min(depth, found.get(pk, depth))
+        found = _least_depths(rows)
         if len(rows) == cap and len(found) <= limit:  # mostly repeats: read it all
-            params["row_cap"] = _NO_CAP
-            found = {}
-            for pk, depth in driver.rows(connection, statement, params):
-                found[pk] = min(depth, found.get(pk, depth))
+            params["row_cap"] = _UNBOUNDED
+            found = _least_depths(driver.rows(connection, statement, params))
         for pk, depth in found.items():
             reached[pk] = min(depth, reached.get(pk, depth))
     return reached
 
 
-_NO_CAP = 2**62
+def _least_depths(rows: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Each id of the (id, depth) rows with its least depth."""
+    least: dict[int, int] = {}
+    for pk, depth in rows:
+        least[pk] = min(depth, least.get(pk, depth))
+    return least
 
 
 def walk(
