@@ -258,3 +258,63 @@ def test_a_page_is_the_same_few_queries_whatever_its_size(
         assert small == large == every <= 5, call
     later = queries(lambda: store.list_runs(experiment, page_size=2, page_token=token))
     assert later == queries(lambda: store.list_runs(experiment, page_size=2))
+
+
+# --- a late page seeks the experiment's index (SQLite) ---
+
+
+@pytest.fixture
+def traced(store_path: Path) -> Iterator[tuple[SqlStore, list[tuple[str, Any]]]]:
+    """A SQLite store, and the statements (with their parameters) it runs from now on."""
+    opened = SqlStore(str(store_path))
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    sa.event.listen(opened.db.engine, "before_cursor_execute", record)
+    yield opened, statements
+    sa.event.remove(opened.db.engine, "before_cursor_execute", record)
+    opened.close()
+
+
+def test_a_late_page_seeks_the_experiments_index_and_sorts_nothing(
+    traced: tuple[SqlStore, list[tuple[str, Any]]], parent: StoreName
+) -> None:
+    store, statements = traced
+    experiment = store.create(parent, Context(schema_title="system.Experiment"), "exp").name
+    other = store.create(parent, Context(schema_title="system.Experiment"), "other").name
+    for i in range(40):
+        _run(store, parent, experiment if i % 4 else other, f"r{i}", i=i)
+    _run(store, parent, None, "lonely")
+
+    def late_page(call: Callable[..., Page[Any]], **kwargs: Any) -> list[tuple[str, Any]]:
+        """The statements of the fourth page of `call` that read the experiment's runs."""
+        token = None
+        for _ in range(3):
+            token = call(experiment, page_size=4, page_token=token, **kwargs).next_page_token
+            assert token
+        statements.clear()
+        assert len(call(experiment, page_size=4, page_token=token, **kwargs).items) == 4
+        return [(sql, params) for sql, params in statements if "runs.experiment_id" in sql]
+
+    pages = {
+        "list_runs": late_page(store.list_runs),
+        "list_runs, filtered": late_page(store.list_runs, filter="param.i >= 2"),
+        "experiment_rows": late_page(store.experiment_rows),
+        "experiment_rows, filtered": late_page(store.experiment_rows, filter="param.i >= 2"),
+    }
+    seek = (
+        "SEARCH runs USING INDEX ix_runs_experiment_id_create_time_context_id "
+        "(experiment_id=? AND create_time>?)"  # the token's (create time, id) is a row value
+    )
+    with store.db.engine.connect() as connection:
+        for case, found in pages.items():
+            assert len(found) == 1, case  # the one statement of the page's runs
+            ((sql, params),) = found
+            plan = [
+                row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params)
+            ]
+            assert seek in plan, (case, plan)
+            assert not [step for step in plan if "TEMP B-TREE" in step], (case, plan)
+            assert not [step for step in plan if step.startswith("SCAN")], (case, plan)

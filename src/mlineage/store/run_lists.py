@@ -6,6 +6,12 @@ query (experiment, filter, and for rows `include_time_series`), and the next pag
 strictly after that run. A run created while a reader pages sorts after every run served
 (or is left out by its filter), so it never repeats or shifts a page. Without a page size
 every run is returned. Either way a page is a handful of queries whatever its size.
+
+The order is read from `runs` alone: `runs.create_time` is a copy of the run context's
+create time and `runs.context_id` is its row id, so the index on (experiment_id,
+create_time, context_id) selects the experiment's runs, holds them in page order and
+seeks to a token's run. A late page reads its own runs (and those its filter skips), not
+every run of the experiment before it, and nothing is sorted.
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ from mlineage.types import ExecutionState, Page, ResourceName
 __all__ = ["count_runs", "experiment_rows", "list_runs"]
 
 _KEYS = (
-    pagination.SortKey(schema.contexts.c.create_time),
-    pagination.SortKey(schema.contexts.c.id),
+    pagination.SortKey(schema.runs.c.create_time),
+    pagination.SortKey(schema.runs.c.context_id),
 )
+_KEY_LABELS = ("page_key_time", "page_key_id")
+"""The names of `_KEYS`' values in the rows of `_Window.ordered`, which a token holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,18 +51,23 @@ class _Window:
 
     def ordered(self, statement: sa.Select[Any]) -> sa.Select[Any]:
         """`statement` (of runs, `condition` applied) in page order, limited to this page
-        plus one run, which tells whether another page follows."""
-        statement = statement.order_by(*(key.column for key in _KEYS))
+        plus one run, which tells whether another page follows; its rows end with the sort
+        keys' values (`_KEY_LABELS`)."""
+        keys = [key.column for key in _KEYS]
+        statement = statement.add_columns(
+            *(column.label(label) for column, label in zip(keys, _KEY_LABELS, strict=True))
+        ).order_by(*keys)
         return statement if self.limit is None else statement.limit(self.limit + 1)
 
     def cut(self, rows: Sequence[Any]) -> tuple[Sequence[Any], str]:
-        """The rows of this page (of `ordered`, with `create_time` and `id` columns) and
-        the token of the next page ("" on the last one)."""
+        """The rows of this page (of `ordered`) and the token of the next page ("" on the
+        last one)."""
         if self.limit is None or len(rows) <= self.limit:
             return rows, ""
         rows = rows[: self.limit]
-        last = rows[-1]
-        return rows, pagination.encode_token([last.create_time, last.id], self.fingerprint)
+        last = rows[-1]._mapping
+        values = [last[label] for label in _KEY_LABELS]
+        return rows, pagination.encode_token(values, self.fingerprint)
 
 
 def _window(
@@ -192,7 +205,6 @@ def experiment_rows(
             window.ordered(
                 sa.select(
                     contexts.c.id,
-                    contexts.c.create_time,
                     contexts.c.resource_id,
                     contexts.c.display_name,
                     runs_table.c.run_type,
@@ -205,7 +217,7 @@ def experiment_rows(
         ).all()
     )
     rows: dict[int, ExperimentRow] = {}
-    for run_pk, _, resource_id, name, run_type, state, start in found:
+    for run_pk, resource_id, name, run_type, state, start, _, _ in found:  # and the sort keys
         rows[run_pk] = ExperimentRow(
             name,
             run_type,
