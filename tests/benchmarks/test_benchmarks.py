@@ -1,0 +1,621 @@
+"""The scripts of benchmarks/ run end to end at tiny sizes, mlineage's side only.
+
+No other test runs them, so a change to the store or the SDK could break one unnoticed.
+Here each script is imported by path (it lives outside the package) and run through its
+`main` as a user runs it (`--quick`, and `--no-peers` where it has one), after its
+module-level sizes are shrunk with monkeypatch. The tests assert what a reader of a
+benchmark relies on: it finishes, it prints a row per workload, and the counts it reports
+are right (what each timed workload made or returned). They never assert a timing: speed
+is the benchmarks' business, not the tests'.
+
+The peers (ml-metadata, MLflow) never run here: MLINEAGE_BENCH_VENVS points at an empty
+folder, so a machine that has their virtualenvs behaves like one that does not, and the
+scripts must report the peers unavailable rather than crash (bench_server cannot: see
+its tests). PostgreSQL is the test suite's server (`postgres_server`), put in place of the
+throwaway cluster the scripts would start. bench_auth is broken as shipped (see HOST): an
+expected failure says so, and its other tests run past the fault.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from mlineage.dsl.runner import PipelineRun
+from mlineage.store.sql import SqlStore
+from mlineage.types import Artifact, Context, Execution, ExecutionState, StoreName
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+PARENT = StoreName("bench", "us-central1")  # where every benchmark records
+HELPERS = ("run_peer", "pgcluster")
+"""Modules the scripts import from their own folders."""
+
+
+def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """benchmarks/<name>.py as a fresh module, imported as running the script does: with
+    its folder first on sys.path (bench_server imports pgcluster from there without adding
+    the folder itself). sys.path and the helper modules are restored after the test."""
+    monkeypatch.setattr(sys, "path", [str(BENCHMARKS), *sys.path])
+    absent = [helper for helper in HELPERS if helper not in sys.modules]
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    for helper in absent:
+        if helper in sys.modules:  # recorded as absent, so dropped again after the test
+            monkeypatch.setitem(sys.modules, helper, sys.modules.pop(helper))
+    return module
+
+
+@pytest.fixture(autouse=True)
+def no_peer_virtualenvs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder where the peers' virtualenvs would be."""
+    folder = tmp_path / "no-peer-venvs"
+    folder.mkdir()
+    monkeypatch.setenv("MLINEAGE_BENCH_VENVS", str(folder))
+    return folder
+
+
+def _count(store: SqlStore, kind: type[Artifact] | type[Execution]) -> int:
+    return len(store.list(PARENT, kind, page_size=None).items)
+
+
+def _lines_starting(output: str, label: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(label)]
+
+
+# -- bench_foundation --------------------------------------------------------------------------
+
+FOUNDATION_SIZES = {"artifacts": 250, "executions": 30, "log_metric": 20, "experiment_df": 7}
+FOUNDATION_WORKLOADS = ("artifacts", "executions", "log_metric", "log_time_series", "experiment_df")
+
+
+def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Wrap each timed workload of bench_foundation so that, once it has run, its store is
+    checked to hold what it was timed making. Returns the log of "workload size" it ran."""
+    ran: list[str] = []
+    artifacts, executions = bench.bench_artifacts, bench.bench_executions
+    log_metric, log_series = bench.bench_log_metric, bench.bench_log_time_series
+
+    def bench_artifacts(store: SqlStore, n: int) -> float:
+        before = _count(store, Artifact)
+        seconds: float = artifacts(store, n)
+        assert _count(store, Artifact) == before + n
+        ran.append(f"artifacts {n}")
+        return seconds
+
+    def bench_executions(store: SqlStore, n: int) -> float:
+        before = _count(store, Artifact), _count(store, Execution)
+        seconds: float = executions(store, n)
+        # 2 inputs each (made untimed) and 1 output each (made by record_execution)
+        assert (_count(store, Artifact), _count(store, Execution)) == (
+            before[0] + 3 * n,
+            before[1] + n,
+        )
+        ran.append(f"executions {n}")
+        return seconds
+
+    def the_run(url: str) -> tuple[SqlStore, str]:
+        store = SqlStore(url)
+        (run,) = store.list_runs(str(PARENT.child("contexts", "per-call")), page_size=None).items
+        return store, run.context.name
+
+    def bench_log_metric(url: str, n: int) -> float:
+        seconds: float = log_metric(url, n)
+        store, run = the_run(url)
+        try:
+            assert store.get_metrics(run) == {"loss": 1.0 / n}  # the last of n values
+        finally:
+            store.close()
+        ran.append(f"log_metric {n}")
+        return seconds
+
+    def bench_log_time_series(url: str, n: int) -> float:
+        seconds: float = log_series(url, n)
+        store, run = the_run(url)
+        try:
+            points = store.read_time_series(run)
+        finally:
+            store.close()
+        assert [(p.key, p.step) for p in points] == [("loss", step) for step in range(n)]
+        ran.append(f"log_time_series {n}")
+        return seconds
+
+    for wrapper in (bench_artifacts, bench_executions, bench_log_metric, bench_log_time_series):
+        monkeypatch.setattr(bench, wrapper.__name__, wrapper)
+    return ran
+
+
+def test_foundation_runs_every_workload_at_its_size(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_foundation", monkeypatch)
+    monkeypatch.setitem(bench.SIZES, "quick", FOUNDATION_SIZES)
+    ran = _check_foundation_workloads(bench, monkeypatch)
+    out = tmp_path / "foundation.json"
+
+    assert bench.main(["--quick", "--no-peers", "--json", str(out)]) == 0
+
+    # Each side (NORMAL, then FULL) times the workloads at the sizes the table reports, after
+    # a warm-up of its own (checked too); experiment_df checks its DataFrame's shape itself.
+    sizes = {**FOUNDATION_SIZES, "log_time_series": FOUNDATION_SIZES["log_metric"]}
+    for workload in FOUNDATION_WORKLOADS[:-1]:
+        assert ran.count(f"{workload} {sizes[workload]}") == 2, ran
+    rows = json.loads(out.read_text())
+    assert [row["workload"] for row in rows] == list(FOUNDATION_WORKLOADS)
+    for row in rows:
+        assert row["size"] == sizes[row["workload"]]
+        assert row["mlineage_normal"] > 0
+        assert row["mlineage_full"] > 0
+        assert row["peer_value"] is row["ratio_normal"] is row["ratio_full"] is None
+        assert row["unit"] == ("seconds" if row["workload"] == "experiment_df" else "ops/s")
+    printed = capsys.readouterr().out
+    assert "mlineage foundation benchmark (quick sizes" in printed
+    for row in rows:
+        (line,) = _lines_starting(printed, f"{row['workload']} ")
+        assert line.split()[1] == str(row["size"])
+        assert row["peer"] in line
+
+
+def test_foundation_reports_missing_peers_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `main` does for the peers without --no-peers, on a machine without them."""
+    bench = load("bench_foundation", monkeypatch)
+    runs: dict[str, list[dict[str, Any]]] = {}
+    unavailable: set[str] = set()
+
+    bench._run_peers_once("default", FOUNDATION_SIZES, tmp_path / "peers", 1, runs, unavailable)
+
+    keys = {"mlmd:artifacts", "mlmd:executions", "mlflow:log_metric", "mlflow:search_runs_df"}
+    assert (runs, unavailable) == ({}, keys)
+    reported = capsys.readouterr().err
+    for key in keys:
+        assert f"peer {key} unavailable: no virtualenv" in reported
+
+
+# -- bench_queries -----------------------------------------------------------------------------
+
+QUERY_SIZES = {
+    "filter": 4_400,  # a quarter is 1,100 rows: 2 pages of 1,000
+    # 11 layers of 100: upstream at 20 hops from the last layer stops short of the sources,
+    # so the hop bound decides the answer (10 layers is the least that has 20 hops at all)
+    "lineage": 1_100,
+    "unrelated": 2_500,  # 3 batches of create_many, the last one partial
+    "reads_small": 3,
+    "reads_big": 30,
+}
+
+
+def dag_answer(bench: ModuleType, executions: int, start: str, hops: int, direction: str) -> str:
+    """What a lineage query on bench_queries' DAG must return ("<a>a <e>e"), found by a walk
+    over the DAG's definition (100 source artifacts; execution j of layer l reads the
+    artifacts `dag_inputs(l, j)` of layer l - 1 and writes artifact j of layer l)."""
+    width, layers = bench.DAG_WIDTH, executions // bench.DAG_WIDTH
+    readers: dict[tuple[int, int], list[int]] = {}  # artifact -> executions of the next layer
+    for layer in range(1, layers + 1):
+        for j in range(width):
+            for column in bench.dag_inputs(layer, j):
+                readers.setdefault((layer - 1, column), []).append(j)
+
+    def step(node: tuple[str, int, int], way: str) -> list[tuple[str, int, int]]:
+        kind, layer, j = node
+        if way == "upstream":
+            if kind == "artifact":
+                return [("execution", layer, j)] if layer > 0 else []
+            return [("artifact", layer - 1, column) for column in bench.dag_inputs(layer, j)]
+        if kind == "artifact":
+            return [("execution", layer + 1, k) for k in readers.get((layer, j), [])]
+        return [("artifact", layer, j)]
+
+    origin = ("artifact", layers if start == "last" else layers // 2, width // 2)
+    found = {origin}
+    for way in ("upstream", "downstream") if direction == "both" else (direction,):
+        seen, queue = {origin: 0}, deque([origin])
+        while queue:  # breadth first: every node at its fewest hops
+            node = queue.popleft()
+            if seen[node] < hops:
+                for near in step(node, way):
+                    if near not in seen:
+                        seen[near] = seen[node] + 1
+                        queue.append(near)
+        found |= set(seen)
+    artifacts = sum(kind == "artifact" for kind, _, _ in found)
+    return f"{artifacts}a {len(found) - artifacts}e"
+
+
+def test_queries_return_what_the_data_implies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_queries", monkeypatch)
+    monkeypatch.setitem(bench.SIZES, "quick", QUERY_SIZES)
+    out = tmp_path / "queries.json"
+
+    assert bench.main(["--quick", "--no-peers", "--json", str(out)]) == 0
+
+    report = json.loads(out.read_text())
+    assert report["sizes"] == QUERY_SIZES
+    rows = {row["workload"]: row for row in report["rows"]}
+    dag = QUERY_SIZES["lineage"] + bench.DAG_WIDTH
+    big, small = QUERY_SIZES["reads_big"], QUERY_SIZES["reads_small"]
+    unrelated, shared = QUERY_SIZES["unrelated"], 2 * big + 2  # raw, write, reads, models
+    expected = {  # workload -> (store size, mlineage returned, what it is compared with)
+        "filter_25k paged 1000": (4_400, "1,100 rows", ""),
+        "filter_25k page_size=None": (4_400, "1,100 rows", ""),  # one call: no cap
+        "filter_limit_100": (4_400, "100 rows", ""),
+    }
+    shared_rows = {
+        "shared_up all hops": (shared, "4a 2e", "4a 2e"),  # whatever the number of reads
+        # the write, every run's read, execution and model
+        "shared_down 2 hops /node": (
+            shared,
+            f"{2 * big + 1}a {big}e",
+            f"{2 * small + 1}a {small}e",
+        ),
+    }
+    lineage: dict[str, tuple[int, str, str]] = {}
+    store_size: dict[str, tuple[int, str, str]] = {}
+    for start, hops, direction in bench.LINEAGE.values():
+        answer = dag_answer(bench, QUERY_SIZES["lineage"], start, hops, direction)
+        lineage[f"lineage {direction} {hops} hops"] = (dag, answer, "-")
+        store_size[f"store_size {direction} {hops}"] = (dag + unrelated, answer, answer)
+    expected = {**expected, **lineage, **store_size, **shared_rows}
+    assert list(rows) == list(expected)  # one row per workload, in the table's order
+    for workload, (store, ours, theirs) in expected.items():
+        row = rows[workload]
+        assert (row["store_artifacts"], row["ours_returned"]) == (store, ours), workload
+        if workload.startswith(("store_size", "shared")):  # mlineage beside itself
+            assert row["theirs_returned"] == theirs, workload
+            assert len(row["ours"]) == len(row["theirs"]) == bench.REPS, workload
+        else:  # --no-peers: nothing beside it
+            assert (row["theirs"], row["ratio"], row["same_answer"]) == (None, None, None)
+            assert len(row["ours"]) == bench.REPS, workload
+        if workload.startswith("store_size"):
+            assert row["same_answer"] is True, workload  # events included
+    printed = capsys.readouterr().out
+    for workload, row in rows.items():
+        (line,) = _lines_starting(printed, workload + " ")
+        assert row["ours_returned"] in line
+    assert "returns 1/4 of the store (1,100 rows at this size)" in printed
+
+
+def test_queries_report_missing_peers_unavailable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --no-peers, on a machine without ml-metadata's virtualenv (smallest sizes)."""
+    bench = load("bench_queries", monkeypatch)
+    sizes = {"filter": 8, "lineage": 100, "unrelated": 10, "reads_small": 1, "reads_big": 2}
+    monkeypatch.setitem(bench.SIZES, "quick", sizes)
+
+    assert bench.main(["--quick"]) == 0
+
+    printed = capsys.readouterr()
+    for workload in ("filter", "lineage"):
+        assert f"peer mlmd:{workload} unavailable: no virtualenv" in printed.err
+    (line,) = _lines_starting(printed.out, "filter_limit_100 ")
+    assert re.search(r"mlmd get_artifacts limit=100 +- ", line)  # no time beside ours
+    assert "mlmd BIDIRECTIONAL" not in printed.out  # its row is shown with the peer only
+
+
+# -- bench_auth --------------------------------------------------------------------------------
+
+AUTH_ROWS = ("no-op app", "anonymous loopback", "token, cached", "token, uncached")
+HOST = (b"host", b"127.0.0.1")
+"""The Host header an HTTP client sends to a loopback server, missing from the ASGI scope
+bench_auth makes: since commit 5a86f2f ("under the loopback rule the Host must be 127.0.0.1,
+localhost or [::1]") the middleware refuses the benchmark's anonymous requests (403)."""
+
+
+def _run_auth(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, *options: str, host: bool
+) -> list[int]:
+    """bench_auth's main with `options` (it reads sys.argv), 1 round, the requests given a
+    Host header if `host`; returns the number of calls of each timed row, in order."""
+    monkeypatch.setattr(bench, "ROUNDS", 1)
+    monkeypatch.setattr(sys, "argv", ["bench_auth.py", "--quick", *options])
+    calls: list[int] = []
+    per_call = bench._per_call_us
+
+    def _per_call_us(app: Any, headers: list[tuple[bytes, bytes]], count: int) -> float:
+        calls.append(count)
+        sent = [HOST, *headers] if host else headers
+        microseconds: float = per_call(app, sent, count)  # raises on a refused request
+        return microseconds
+
+    monkeypatch.setattr(bench, "_per_call_us", _per_call_us)
+    bench.main()
+    return calls
+
+
+def _auth_table(printed: str, kinds: list[str], calls: list[int]) -> None:
+    """The table has a column per database and a row per case, and its title says how many
+    calls each row made (but the uncached row's, a tenth: each call reads the database)."""
+    title = re.search(r"microseconds per request \(median of 1 rounds, (\d+) calls each\)", printed)
+    assert title, printed
+    each = int(title[1])
+    assert calls == [each, each, each, max(each // 10, 100)] * len(kinds)
+    (header,) = _lines_starting(printed, " " * 22)
+    assert header.split() == kinds
+    for label in AUTH_ROWS:
+        (line,) = _lines_starting(printed, label)
+        values = line[22:].split()
+        assert len(values) == len(kinds), line
+        assert all(float(value) > 0 for value in values), line
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="bench_auth sends no Host header, so its anonymous loopback row is refused (403) "
+    "since 5a86f2f; once the script sends one, drop this mark and the HOST workaround",
+)
+def test_auth_as_shipped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_auth", monkeypatch)
+
+    calls = _run_auth(bench, monkeypatch, host=False)
+
+    _auth_table(capsys.readouterr().out, ["sqlite"], calls)
+
+
+def test_auth_with_a_host_header(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rest of bench_auth, past its missing Host header (see HOST)."""
+    bench = load("bench_auth", monkeypatch)
+
+    calls = _run_auth(bench, monkeypatch, host=True)
+
+    _auth_table(capsys.readouterr().out, ["sqlite"], calls)
+
+
+@contextmanager
+def _admin(server: str) -> Iterator[sa.Connection]:
+    engine = sa.create_engine(
+        server.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def _drop_databases(server: str, names: list[str]) -> None:
+    with _admin(server) as connection:
+        for name in names:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _use_suite_postgres(bench: ModuleType, server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script's throwaway cluster is the test suite's PostgreSQL server (postgres_server
+    skips or fails without one, as every PostgreSQL test does)."""
+
+    @contextmanager
+    def postgres_cluster(directory: Path) -> Iterator[str]:
+        del directory
+        yield server
+
+    monkeypatch.setattr(bench, "postgres_cluster", postgres_cluster)
+
+
+def test_auth_on_postgresql_with_a_host_header(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], postgres_server: str
+) -> None:
+    """`--postgres`, on the test suite's server (past the missing Host header: see HOST)."""
+    bench = load("bench_auth", monkeypatch)
+    _use_suite_postgres(bench, postgres_server, monkeypatch)
+    _drop_databases(postgres_server, ["bench_auth"])  # the script's fixed name
+    try:
+        calls = _run_auth(bench, monkeypatch, "--postgres", host=True)
+    finally:
+        _drop_databases(postgres_server, ["bench_auth"])
+
+    _auth_table(capsys.readouterr().out, ["sqlite", "postgresql"], calls)
+
+
+# -- bench_pipelines ---------------------------------------------------------------------------
+
+
+def test_pipelines_miss_then_hit_the_cache(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_pipelines", monkeypatch)
+    monkeypatch.setattr(bench, "TASKS", 3)
+    runs: list[PipelineRun] = []
+    run_pipeline = bench.dsl.run_pipeline
+
+    def recorded(*args: Any, **kwargs: Any) -> PipelineRun:
+        run: PipelineRun = run_pipeline(*args, **kwargs)
+        runs.append(run)
+        return run
+
+    monkeypatch.setattr(bench.dsl, "run_pipeline", recorded)
+
+    code = bench.main(["--quick"])
+
+    printed = capsys.readouterr().out
+    verdict = re.search(
+        r"overhead per task: -?[\d.]+ ms \(target < 20 ms\): (OK|OVER TARGET)", printed
+    )
+    assert verdict, printed
+    assert code == (0 if verdict[1] == "OK" else 1)  # the verdict is a timing: either is fine
+    states = [[task.state for task in run.tasks.values()] for run in runs]
+    complete, cached = [ExecutionState.COMPLETE] * 3, [ExecutionState.CACHED] * 3
+    # the warm-up, then per repetition a run of new seeds (every task a miss) and its repeat
+    assert states == [complete] + [complete, cached] * 3
+    assert "pipeline of 3 tasks in a chain, 3 repetitions, medians" in printed
+    for label in (
+        "without mlineage (plain calls)",
+        "run_pipeline, every task a miss",
+        "run_pipeline, every task cached",
+    ):
+        (line,) = _lines_starting(printed, f"  {label} ")
+        assert line.endswith(" ms/task")
+    assert "store size after 7 runs" in printed
+
+
+# -- bench_ui ----------------------------------------------------------------------------------
+
+UI_SIZES = {"runs": 20, "lineage_width": 64, "lineage_layers": 6, "points": 5_000}
+"""The least the script accepts: a width of 64 and 6 layers (fewer, and its count of the
+root's upstream, which assumes the upstream reaches every source, is wrong)."""
+
+
+def test_ui_pages_hold_what_they_time(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_ui", monkeypatch)
+    monkeypatch.setitem(bench.SIZES, "quick", UI_SIZES)
+    monkeypatch.setitem(bench.REPEATS, "quick", 1)
+    monkeypatch.setattr(sys, "argv", ["bench_ui.py", "--quick"])
+    answers: dict[str, Any] = {}
+    get = bench.get
+
+    def recorded(client: Any, path: str, **params: object) -> Callable[[], object]:
+        request = get(client, path, **params)  # raises on any status but 200
+
+        def timed() -> object:
+            answers[path.rsplit("/", 1)[-1]] = response = request()
+            return response
+
+        return timed
+
+    monkeypatch.setattr(bench, "get", recorded)
+
+    code = bench.main()
+
+    printed = capsys.readouterr().out
+    assert code == (1 if "SLOW" in printed else 0)  # the verdict is a timing: either is fine
+    runs = f"{UI_SIZES['runs'] + 1} runs"  # and the run holding the long series
+    # the root's upstream: the 64 sources, then 1, 2, 4, ... 32 executions and their outputs
+    upstream, nodes = 64 + 2 * (1 + 2 + 4 + 8 + 16 + 32), 64 + 2 * 64 * 6
+    drawn = f"{upstream} of {nodes} nodes"
+    for label, size in (
+        ("runs page, sorted", runs),
+        ("runs page, filtered + sorted", runs),
+        ("runs page, differing columns", runs),
+        ("runs CSV (every run)", runs),
+        ("lineage graph.json (whole)", drawn),
+        ("artifact page", drawn),
+        ("series.json (downsampled)", "5,000 points"),
+    ):
+        (line,) = _lines_starting(printed, f"| {label} ")
+        assert line.split("|")[2].strip() == size
+    assert len(answers["runs.csv"].text.splitlines()) == 1 + UI_SIZES["runs"] + 1  # a header
+    assert len(answers["graph.json"].json()["nodes"]) == upstream
+    (series,) = answers["series.json"].json()["metrics"]["loss"]
+    assert len(series["x"]) <= 2_000  # downsampled
+    assert (series["x"][0], series["x"][-1]) == (0, UI_SIZES["points"] - 1)
+
+
+# -- bench_server ------------------------------------------------------------------------------
+
+SERVER_SIZES = {"clients": 2, "log_metrics": 10, "batch_series": 2}
+
+
+def _check_server_store(store_url: str, batch: int) -> None:
+    """What the mlineage server stored: one experiment per workload, a run per client; the
+    log_metrics runs hold the last of their values, the batch runs every point (`batch` per
+    request)."""
+    clients = SERVER_SIZES["clients"]
+    per_client = {name: SERVER_SIZES[name] // clients for name in ("log_metrics", "batch_series")}
+    store = SqlStore(store_url)
+    try:
+        contexts = store.list(PARENT, Context, page_size=None).items
+        experiments = [c.name for c in contexts if c.schema_title == "system.Experiment"]
+        assert len(experiments) == 2
+        metrics, series = [], []
+        for experiment in experiments:
+            for run in store.list_runs(experiment, page_size=None).items:
+                metrics.append(store.get_metrics(run.context.name))
+                series.append(len(store.read_time_series(run.context.name)))
+    finally:
+        store.close()
+    expected_metrics = [{"loss": 1.0 / per_client["log_metrics"]}] * clients + [{}] * clients
+    assert sorted(metrics, key=len, reverse=True) == expected_metrics
+    points = per_client["batch_series"] * batch
+    assert sorted(series, reverse=True) == [points] * clients + [0] * clients
+
+
+def _run_server(bench: ModuleType, monkeypatch: pytest.MonkeyPatch, backend: str) -> dict[str, Any]:
+    """bench_server's main on `backend` (it reads sys.argv), 1 worker per server (starting a
+    server takes seconds on a loaded 2-core machine); returns what `measure` returned,
+    by system, after checking mlineage's store."""
+    monkeypatch.setitem(bench.SIZES, "quick", SERVER_SIZES)
+    argv = ["bench_server.py", "--quick", "--backend", backend, "--workers", "1"]
+    monkeypatch.setattr(sys, "argv", argv)
+    measured: dict[str, Any] = {}
+    measure = bench.measure
+
+    def checked(system: Any, store_url: str, *args: Any) -> dict[str, Any]:
+        results: dict[str, Any] = measure(system, store_url, *args)
+        measured[system.name] = results
+        if system is bench.Mlineage:
+            _check_server_store(store_url, bench.BATCH)
+        return results
+
+    monkeypatch.setattr(bench, "measure", checked)
+    # No --no-peers: without MLflow's virtualenv, main measures mlineage, then fails to
+    # start `mlflow server` (no table). When the script learns to report MLflow
+    # unavailable, this becomes a failure to update.
+    with pytest.raises(FileNotFoundError, match=r"mlflow/bin/mlflow"):
+        bench.main()
+    return measured
+
+
+def _check_server_output(bench: ModuleType, measured: dict[str, Any], printed: str) -> None:
+    assert list(measured) == ["mlineage"]
+    results = measured["mlineage"]
+    assert list(results) == ["log_metrics", "batch_series"]
+    for workload, result in results.items():
+        assert result.requests == len(result.latencies) == SERVER_SIZES[workload]
+        (line,) = _lines_starting(printed, f"  mlineage {workload} ")
+        assert line.endswith(" req/s")
+
+
+def test_server_on_sqlite_measures_mlineage_then_needs_mlflow(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("bench_server", monkeypatch)
+
+    measured = _run_server(bench, monkeypatch, "sqlite")
+
+    _check_server_output(bench, measured, capsys.readouterr().out)
+
+
+def test_server_on_postgresql_measures_mlineage_then_needs_mlflow(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], postgres_server: str
+) -> None:
+    bench = load("bench_server", monkeypatch)
+    _use_suite_postgres(bench, postgres_server, monkeypatch)
+    created: list[str] = []  # the script makes a database per system and never drops them
+    store_urls = bench.store_urls
+
+    def recorded(*args: Any) -> tuple[str, str]:
+        urls: tuple[str, str] = store_urls(*args)
+        created.extend(url.rsplit("/", 1)[1] for url in urls)
+        return urls
+
+    monkeypatch.setattr(bench, "store_urls", recorded)
+    try:
+        measured = _run_server(bench, monkeypatch, "postgresql")
+    finally:
+        _drop_databases(postgres_server, created)
+
+    assert len(created) == 2
+    _check_server_output(bench, measured, capsys.readouterr().out)
