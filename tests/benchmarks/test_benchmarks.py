@@ -12,8 +12,7 @@ The peers (ml-metadata, MLflow) never run here: MLINEAGE_BENCH_VENVS points at a
 folder, so a machine that has their virtualenvs behaves like one that does not, and the
 scripts must report the peers unavailable rather than crash (bench_server cannot: see
 its tests). PostgreSQL is the test suite's server (`postgres_server`), put in place of the
-throwaway cluster the scripts would start. bench_auth is broken as shipped (see HOST): an
-expected failure says so, and its other tests run past the fault.
+throwaway cluster the scripts would start.
 """
 
 from __future__ import annotations
@@ -313,17 +312,11 @@ def test_queries_report_missing_peers_unavailable(
 # -- bench_auth --------------------------------------------------------------------------------
 
 AUTH_ROWS = ("no-op app", "anonymous loopback", "token, cached", "token, uncached")
-HOST = (b"host", b"127.0.0.1")
-"""The Host header an HTTP client sends to a loopback server, missing from the ASGI scope
-bench_auth makes: since commit 5a86f2f ("under the loopback rule the Host must be 127.0.0.1,
-localhost or [::1]") the middleware refuses the benchmark's anonymous requests (403)."""
 
 
-def _run_auth(
-    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, *options: str, host: bool
-) -> list[int]:
-    """bench_auth's main with `options` (it reads sys.argv), 1 round, the requests given a
-    Host header if `host`; returns the number of calls of each timed row, in order."""
+def _run_auth(bench: ModuleType, monkeypatch: pytest.MonkeyPatch, *options: str) -> list[int]:
+    """bench_auth's main with `options` (it reads sys.argv), 1 round; returns the number of
+    calls of each timed row, in order."""
     monkeypatch.setattr(bench, "ROUNDS", 1)
     monkeypatch.setattr(sys, "argv", ["bench_auth.py", "--quick", *options])
     calls: list[int] = []
@@ -331,8 +324,7 @@ def _run_auth(
 
     def _per_call_us(app: Any, headers: list[tuple[bytes, bytes]], count: int) -> float:
         calls.append(count)
-        sent = [HOST, *headers] if host else headers
-        microseconds: float = per_call(app, sent, count)  # raises on a refused request
+        microseconds: float = per_call(app, headers, count)  # raises on a refused request
         return microseconds
 
     monkeypatch.setattr(bench, "_per_call_us", _per_call_us)
@@ -342,11 +334,15 @@ def _run_auth(
 
 def _auth_table(printed: str, kinds: list[str], calls: list[int]) -> None:
     """The table has a column per database and a row per case, and its title says how many
-    calls each row made (but the uncached row's, a tenth: each call reads the database)."""
-    title = re.search(r"microseconds per request \(median of 1 rounds, (\d+) calls each\)", printed)
+    calls each row made (the uncached row's apart: each of its calls reads the database)."""
+    title = re.search(
+        r"microseconds per request \(median of 1 rounds, (\d+) calls each; (\d+) for the "
+        r"uncached token",
+        printed,
+    )
     assert title, printed
-    each = int(title[1])
-    assert calls == [each, each, each, max(each // 10, 100)] * len(kinds)
+    each, uncached = int(title[1]), int(title[2])
+    assert calls == [each, each, each, uncached] * len(kinds)
     (header,) = _lines_starting(printed, " " * 22)
     assert header.split() == kinds
     for label in AUTH_ROWS:
@@ -356,29 +352,10 @@ def _auth_table(printed: str, kinds: list[str], calls: list[int]) -> None:
         assert all(float(value) > 0 for value in values), line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="bench_auth sends no Host header, so its anonymous loopback row is refused (403) "
-    "since 5a86f2f; once the script sends one, drop this mark and the HOST workaround",
-)
-def test_auth_as_shipped(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_auth(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     bench = load("bench_auth", monkeypatch)
 
-    calls = _run_auth(bench, monkeypatch, host=False)
-
-    _auth_table(capsys.readouterr().out, ["sqlite"], calls)
-
-
-def test_auth_with_a_host_header(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The rest of bench_auth, past its missing Host header (see HOST)."""
-    bench = load("bench_auth", monkeypatch)
-
-    calls = _run_auth(bench, monkeypatch, host=True)
+    calls = _run_auth(bench, monkeypatch)
 
     _auth_table(capsys.readouterr().out, ["sqlite"], calls)
 
@@ -413,15 +390,15 @@ def _use_suite_postgres(bench: ModuleType, server: str, monkeypatch: pytest.Monk
     monkeypatch.setattr(bench, "postgres_cluster", postgres_cluster)
 
 
-def test_auth_on_postgresql_with_a_host_header(
+def test_auth_on_postgresql(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], postgres_server: str
 ) -> None:
-    """`--postgres`, on the test suite's server (past the missing Host header: see HOST)."""
+    """`--postgres`, on the test suite's server."""
     bench = load("bench_auth", monkeypatch)
     _use_suite_postgres(bench, postgres_server, monkeypatch)
     _drop_databases(postgres_server, ["bench_auth"])  # the script's fixed name
     try:
-        calls = _run_auth(bench, monkeypatch, "--postgres", host=True)
+        calls = _run_auth(bench, monkeypatch, "--postgres")
     finally:
         _drop_databases(postgres_server, ["bench_auth"])
 
