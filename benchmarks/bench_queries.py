@@ -31,7 +31,8 @@ the two sides interleave, so a shared machine that slows down for a few minutes 
                     recording its own artifact for the URI it read, linked to the write by
                     URI (see store/walk.py). Upstream from the last run's model (6 nodes
                     whatever R), and downstream 2 hops from the write (every run's read,
-                    execution and model: compared per node returned). Both should stay ~1x
+                    execution and model: compared per node returned; node_limit=100,000, so
+                    it is never cut). Both should stay ~1x
                     from the small to the large R: the cost follows the answer, not how many
                     records the URI has
 
@@ -70,6 +71,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from mlineage.store.base import MAX_NODE_LIMIT
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Execution, LineageGraph, StoreName
 
@@ -423,9 +425,11 @@ def _shared_queries(path: Path, starts: dict[str, str]) -> Lineage:
         for query, (start, hops, direction) in SHARED.items():
             timings, graph = _repeat(
                 lambda s=starts[start], h=hops, d=direction: store.query_artifact_lineage_subgraph(
-                    s, max_hops=h, direction=d
+                    s, max_hops=h, direction=d, node_limit=MAX_NODE_LIMIT
                 )
             )
+            if graph.truncated:
+                raise RuntimeError(f"{query} hit the node limit: too many reads for one query")
             results[query] = (timings, _count(graph))
         return results
     finally:
