@@ -10,8 +10,9 @@ is the benchmarks' business, not the tests'.
 
 The peers (ml-metadata, MLflow) never run here: MLINEAGE_BENCH_VENVS points at an empty
 folder, so a machine that has their virtualenvs behaves like one that does not, and the
-scripts must report the peers unavailable rather than crash. PostgreSQL is the test suite's server (`postgres_server`), put in place of the
-throwaway cluster the scripts would start.
+scripts must report the peers unavailable rather than crash. PostgreSQL is the test
+suite's server (`postgres_server`), put in place of the throwaway cluster the scripts
+would start.
 """
 
 from __future__ import annotations
