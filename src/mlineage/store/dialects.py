@@ -21,6 +21,7 @@ import decimal
 import functools
 import json
 import sqlite3
+import time
 import uuid
 import weakref
 from contextlib import AbstractContextManager
@@ -105,6 +106,21 @@ def json_text(dialect: str, text: str) -> str:
 # --- engines ---
 
 
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """`PRAGMA journal_mode=WAL`, retried while the file is locked. Processes opening a new
+    file at once race to switch it; SQLite answers "database is locked" at once rather than
+    wait when waiting could deadlock, so the busy timeout alone does not cover this."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     query = dict(url.query)
     synchronous = str(query.pop("synchronous", "normal")).lower()
@@ -125,7 +141,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL creates the file
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.WAL_AUTOCHECKPOINT_PAGES}")
