@@ -124,11 +124,11 @@ def measure(kind: str, calls: int) -> dict[str, float]:
         return results
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 calls per round")
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     calls = 2_000 if options.quick else 20_000
     kinds = ["sqlite", "postgresql"] if options.postgres else ["sqlite"]
     table = {kind: measure(kind, calls) for kind in kinds}
@@ -140,7 +140,8 @@ def main() -> None:
     print(f"{'':22}" + "".join(f"{kind:>14}" for kind in kinds))
     for row in table[kinds[0]]:
         print(f"{row:22}" + "".join(f"{table[kind][row]:14.1f}" for kind in kinds))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

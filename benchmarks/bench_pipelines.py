@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 import mlineage
 from mlineage import dsl
@@ -91,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 repetitions instead of 10")
     args = parser.parse_args(argv)
     repetitions = 3 if args.quick else 10
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ["MLINEAGE_CACHE_DIR"] = os.path.join(folder, "cache")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        # the cache inside the folder, and the caller's environment as it was afterwards
+        mock.patch.dict(os.environ, MLINEAGE_CACHE_DIR=os.path.join(folder, "cache")),
+    ):
         mlineage.init(store=os.path.join(folder, "metadata.db"), experiment="bench")
         root = os.path.join(folder, "runs")
         dsl.run_pipeline(chain, {"seed": -1}, pipeline_root=root)  # warm up: imports, schema

@@ -40,6 +40,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 from run_peer import peer_python
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pgcluster import postgres_cluster
 
 SIZES = {
@@ -309,13 +310,13 @@ def store_urls(backend: str, workdir: Path, pg: str | None) -> tuple[str, str]:
     return f"{root}/mlineage_{suffix}", f"{root}/mlflow_{suffix}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-peers", action="store_true", help="measure mlineage only")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     sizes = SIZES["quick" if args.quick else "full"]
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     print(f"sizes: {sizes}, {BATCH} points per batch request, {args.workers} workers per server")
@@ -346,6 +347,7 @@ def main() -> None:
         verdict = f">= {TARGET_RATIO:.0f}x {'met' if ratio >= TARGET_RATIO else 'MISSED'}"
         print(f"| {_rate_and_latency(peer_result)} | {ratio:.1f}x | {verdict} |")
     print(f"\nlatencies over all requests of all clients; a batch request is {BATCH} points")
+    return 0
 
 
 def _mlflow_available() -> bool:
@@ -370,4 +372,4 @@ def _none() -> Iterator[None]:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -232,10 +232,10 @@ def run(mode: str) -> list[Row]:
     return rows
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     mode = "quick" if args.quick else "full"
     rows = run(mode)
     print(f"\nmlineage web UI, server side ({mode}; median of {REPEATS[mode]})\n")

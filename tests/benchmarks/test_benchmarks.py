@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import sys
 from collections import deque
@@ -42,10 +43,9 @@ HELPERS = ("run_peer", "pgcluster")
 
 
 def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """benchmarks/<name>.py as a fresh module, imported as running the script does: with
-    its folder first on sys.path (bench_server imports pgcluster from there without adding
-    the folder itself). sys.path and the helper modules are restored after the test."""
-    monkeypatch.setattr(sys, "path", [str(BENCHMARKS), *sys.path])
+    """benchmarks/<name>.py as a fresh module (each script puts the folders it imports from
+    on sys.path itself). sys.path and the helper modules are restored after the test."""
+    monkeypatch.setattr(sys, "path", [*sys.path])  # a copy for the scripts' inserts
     absent = [helper for helper in HELPERS if helper not in sys.modules]
     spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
     assert spec is not None
@@ -315,10 +315,9 @@ AUTH_ROWS = ("no-op app", "anonymous loopback", "token, cached", "token, uncache
 
 
 def _run_auth(bench: ModuleType, monkeypatch: pytest.MonkeyPatch, *options: str) -> list[int]:
-    """bench_auth's main with `options` (it reads sys.argv), 1 round; returns the number of
-    calls of each timed row, in order."""
+    """bench_auth's main with `options`, 1 round; returns the number of calls of each timed
+    row, in order."""
     monkeypatch.setattr(bench, "ROUNDS", 1)
-    monkeypatch.setattr(sys, "argv", ["bench_auth.py", "--quick", *options])
     calls: list[int] = []
     per_call = bench._per_call_us
 
@@ -328,7 +327,7 @@ def _run_auth(bench: ModuleType, monkeypatch: pytest.MonkeyPatch, *options: str)
         return microseconds
 
     monkeypatch.setattr(bench, "_per_call_us", _per_call_us)
-    bench.main()
+    assert bench.main(["--quick", *options]) == 0
     return calls
 
 
@@ -422,9 +421,11 @@ def test_pipelines_miss_then_hit_the_cache(
         return run
 
     monkeypatch.setattr(bench.dsl, "run_pipeline", recorded)
+    monkeypatch.setenv("MLINEAGE_CACHE_DIR", "/the/caller's/cache")
 
     code = bench.main(["--quick"])
 
+    assert os.environ["MLINEAGE_CACHE_DIR"] == "/the/caller's/cache"  # restored
     printed = capsys.readouterr().out
     verdict = re.search(
         r"overhead per task: -?[\d.]+ ms \(target < 20 ms\): (OK|OVER TARGET)", printed
@@ -459,7 +460,6 @@ def test_ui_pages_hold_what_they_time(
     bench = load("bench_ui", monkeypatch)
     monkeypatch.setitem(bench.SIZES, "quick", UI_SIZES)
     monkeypatch.setitem(bench.REPEATS, "quick", 1)
-    monkeypatch.setattr(sys, "argv", ["bench_ui.py", "--quick"])
     answers: dict[str, Any] = {}
     get = bench.get
 
@@ -474,7 +474,7 @@ def test_ui_pages_hold_what_they_time(
 
     monkeypatch.setattr(bench, "get", recorded)
 
-    code = bench.main()
+    code = bench.main(["--quick"])
 
     printed = capsys.readouterr().out
     assert code == (1 if "SLOW" in printed else 0)  # the verdict is a timing: either is fine
@@ -532,12 +532,11 @@ def _check_server_store(store_url: str, batch: int) -> None:
 def _run_server(
     bench: ModuleType, monkeypatch: pytest.MonkeyPatch, backend: str, *options: str
 ) -> dict[str, Any]:
-    """bench_server's main on `backend` with `options` (it reads sys.argv), 1 worker per
-    server (starting a server takes seconds on a loaded 2-core machine); returns what
-    `measure` returned, by system, after checking mlineage's store."""
+    """bench_server's main on `backend` with `options`, 1 worker per server (starting a
+    server takes seconds on a loaded 2-core machine); returns what `measure` returned, by
+    system, after checking mlineage's store."""
     monkeypatch.setitem(bench.SIZES, "quick", SERVER_SIZES)
-    argv = ["bench_server.py", "--quick", "--backend", backend, "--workers", "1", *options]
-    monkeypatch.setattr(sys, "argv", argv)
+    argv = ["--quick", "--backend", backend, "--workers", "1", *options]
     measured: dict[str, Any] = {}
     measure = bench.measure
 
@@ -549,7 +548,7 @@ def _run_server(
         return results
 
     monkeypatch.setattr(bench, "measure", checked)
-    bench.main()
+    assert bench.main(argv) == 0
     return measured
 
 
