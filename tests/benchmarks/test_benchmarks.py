@@ -43,9 +43,10 @@ HELPERS = ("run_peer", "pgcluster")
 
 
 def load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """benchmarks/<name>.py as a fresh module (each script puts the folders it imports from
-    on sys.path itself). sys.path and the helper modules are restored after the test."""
-    monkeypatch.setattr(sys, "path", [*sys.path])  # a copy for the scripts' inserts
+    """benchmarks/<name>.py as a fresh module, imported as running the script does: with
+    its folder first on sys.path (a script may import from there without adding the folder
+    itself). sys.path and the helper modules are restored after the test."""
+    monkeypatch.setattr(sys, "path", [str(BENCHMARKS), *sys.path])
     absent = [helper for helper in HELPERS if helper not in sys.modules]
     spec = importlib.util.spec_from_file_location(f"benchmark_{name}", BENCHMARKS / f"{name}.py")
     assert spec is not None
