@@ -38,7 +38,7 @@ from mlineage.types import Artifact, Context, Execution, ExecutionState, StoreNa
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 PARENT = StoreName("bench", "us-central1")  # where every benchmark records
-HELPERS = ("run_peer", "pgcluster")
+HELPERS = ("run_peer", "pgcluster", "floors")
 """Modules the scripts import from their own folders."""
 
 
@@ -255,6 +255,7 @@ def test_queries_return_what_the_data_implies(
     expected = {  # workload -> (store size, mlineage returned, what it is compared with)
         "filter_25k paged 1000": (4_400, "1,100 rows", ""),
         "filter_25k page_size=None": (4_400, "1,100 rows", ""),  # one call: no cap
+        "floor filter_25k": (4_400, "1,100 rows", ""),  # the filter's rows, found by row id
         "filter_limit_100": (4_400, "100 rows", ""),
     }
     shared_rows = {
@@ -271,6 +272,8 @@ def test_queries_return_what_the_data_implies(
     for start, hops, direction in bench.LINEAGE.values():
         answer = dag_answer(bench, QUERY_SIZES["lineage"], start, hops, direction)
         lineage[f"lineage {direction} {hops} hops"] = (dag, answer, "-")
+        if (start, hops, direction) == bench.LINEAGE[bench.FLOORED]:  # the answer's rows
+            lineage[f"floor {direction} {hops} hops"] = (dag, answer, "-")
         store_size[f"store_size {direction} {hops}"] = (dag + unrelated, answer, answer)
     expected = {**expected, **lineage, **store_size, **shared_rows}
     assert list(rows) == list(expected)  # one row per workload, in the table's order
