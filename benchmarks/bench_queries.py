@@ -26,6 +26,9 @@ the two sides interleave, so a shared machine that slows down for a few minutes 
                     (E + 100 artifacts) and on a copy of it that also holds U unrelated
                     artifacts (100,000 / 1,000,000; create_many in batches of 1,000); both
                     copies are made with SQLite's backup API, so their page layout matches
+  floor             beside filter_25k and lineage both at 20 hops: Python's sqlite3 module
+                    alone giving the same answer as tuples, with the least work and no
+                    objects (floors.py); ml-metadata's time over it bounds every ratio
   shared_uri        (mlineage only) one dataset written by a run (raw -prep-> processed.csv)
                     and read by R training runs (200 and 2,000 / 1,000 and 10,000), each
                     recording its own artifact for the URI it read, linked to the write by
@@ -304,7 +307,7 @@ def _lineage_child(db: Path, starts: dict[str, str], out: Connection) -> None:
                 raise RuntimeError(f"lineage {query} hit the node limit: the DAG is too big")
             out.send((query, timings, _count(graph)))
             if query == FLOORED:
-                out.send((f"floor {query}", *floors.lineage_answer(db, graph)))
+                out.send((f"floor {query}", *floors.lineage_answer(db, starts[start], hops)))
     except Exception as exc:
         out.send(("error", repr(exc), {}))
     finally:
@@ -741,10 +744,12 @@ def report(rows: list[Row], mode: str, sizes: dict[str, int], runs: int) -> None
         "(*) ml-metadata's BIDIRECTIONAL is an undirected walk (down to an execution, then up "
         "to its other inputs, ...), not\nmlineage's 'both' (the upstream walk plus the "
         "downstream walk): a different, larger subgraph, shown for reference.\n"
-        "floor rows: Python's sqlite3 module alone fetching the rows of the answer of the row "
-        "above by row id, as tuples (no\nfilter, no walk, no objects; floors.py). Any library "
-        "answering from SQLite in Python pays that much, so\nml-metadata's time over it bounds "
-        "the ratio such a library can reach on this machine.\n"
+        "floor rows: Python's sqlite3 module alone giving the answer of the row above as "
+        "tuples, with the least work and no\nobjects (floors.py): the filter's rows picked by "
+        "row id, unfiltered; the lineage found by one plain recursive\nquery per direction, "
+        "then read by row id. A library answering from these tables in Python pays at least "
+        "that,\nso ml-metadata's time over it bounds the ratio such a library can reach on "
+        "this machine.\n"
         "!= marks a row whose two sides returned different counts; >N s: stopped at the "
         "per-query time budget."
     )
