@@ -70,3 +70,51 @@ def test_a_cut_walk_reads_rows_near_its_limit(
     assert min(kept) == 0
     assert max(kept) <= nearest_needed
     assert fetched[0] <= 10 * LIMIT, f"read {fetched[0]} rows for a {LIMIT}-artifact answer"
+
+
+def test_a_cut_walk_keeps_the_nearest_when_uris_link_at_several_depths(
+    sql_store: SqlStore, parent: StoreName
+) -> None:
+    """Upstream of M, records R1 (2 hops) and R2 (6 hops) read data that W1 and W2 wrote, so
+    the walk goes on from W1 and W2 at once, at depths 2 and 6. Behind W1 is a chain (C1 at
+    4 hops, C2 at 6, ...), behind W2 a fan of 30 artifacts at 8 hops. Cut at 10 artifacts,
+    the answer holds every artifact within 6 hops, C2 too, though the fan is met first."""
+    uri_1, uri_2 = "gs://bucket/one.csv", "gs://bucket/two.csv"
+    store = sql_store
+    chain = [a.name for a in store.create_many(parent, [Artifact(display_name="c4")])]
+    for n in (3, 2, 1):
+        _, (made,) = store.record_execution(
+            parent, Execution(), inputs=[chain[-1]], outputs=[Artifact(display_name=f"c{n}")]
+        )
+        chain.append(made.name)
+    _, (w1,) = store.record_execution(
+        parent, Execution(), inputs=[chain[-1]], outputs=[Artifact(uri=uri_1)]
+    )
+    fan = store.create_many(parent, [Artifact(display_name=f"f{i}") for i in range(30)])
+    _, (w2,) = store.record_execution(
+        parent, Execution(), inputs=[f.name for f in fan], outputs=[Artifact(uri=uri_2)]
+    )
+    r1, r2 = store.create_many(parent, [Artifact(uri=uri_1), Artifact(uri=uri_2)])
+    names = {"W1": w1.name, "W2": w2.name, "R1": r1.name, "R2": r2.name}
+    names.update({f"C{n}": chain[4 - n] for n in (1, 2, 3, 4)})
+    _, (x2,) = store.record_execution(
+        parent, Execution(), inputs=[r2.name], outputs=[Artifact(display_name="x2")]
+    )
+    _, (x1,) = store.record_execution(
+        parent, Execution(), inputs=[x2.name], outputs=[Artifact(display_name="x1")]
+    )
+    _, (m,) = store.record_execution(
+        parent, Execution(), inputs=[r1.name, x1.name], outputs=[Artifact(display_name="m")]
+    )
+    names.update({"M": m.name, "X1": x1.name, "X2": x2.name})
+
+    graph = store.query_artifact_lineage_subgraph(
+        m.name, max_hops=None, direction="upstream", node_limit=10
+    )
+
+    assert graph.truncated
+    kept = {a.name for a in graph.artifacts}
+    assert len(kept) == 10
+    within_6_hops = ["M", "R1", "X1", "W1", "X2", "C1", "R2", "W2", "C2"]
+    assert {key for key in within_6_hops if names[key] not in kept} == set()
+    assert len(kept - {names[key] for key in within_6_hops}) == 1  # one at 8 hops: C3 or a fan's

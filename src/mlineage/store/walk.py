@@ -135,24 +135,16 @@ def _same_data(connection: Connection, ids: list[int], way: Way) -> list[tuple[i
 
 
 @functools.cache
-def _round_statement(way: Way, depths: int) -> sa.Select[Any]:
-    """One round's recursive query, from `depths` groups of seeds (`:seed_ids_<n>` at depth
-    `:seed_depth_<n>`), bounded by `:max_hops` (so it ends on cycles too). Built once per shape."""
+def _round_statement(way: Way) -> sa.Select[Any]:
+    """One round's recursive query, from the seeds `:seed_ids` at `:seed_depth`, bounded by
+    `:max_hops` (so it ends on cycles too). Built once."""
     events, artifacts = schema.events, schema.artifacts
     toward, away = ("OUTPUT", "INPUT") if way == "upstream" else ("INPUT", "OUTPUT")
     first, second = events.alias("first_hop"), events.alias("second_hop")
-    seeds = [
-        sa.select(
-            artifacts.c.id, sa.bindparam(f"seed_depth_{n}", type_=sa.Integer).label("depth")
-        ).where(artifacts.c.id.in_(sa.bindparam(f"seed_ids_{n}", expanding=True)))
-        for n in range(depths)
-    ]
-    if depths == 1:
-        base = seeds[0]
-    else:  # a recursive CTE's first part must be one SELECT
-        grouped = sa.union_all(*seeds).subquery("seeds")
-        base = sa.select(grouped.c.id, grouped.c.depth)
-    walk = base.cte("walk", recursive=True)
+    seeds = sa.select(
+        artifacts.c.id, sa.bindparam("seed_depth", type_=sa.Integer).label("depth")
+    ).where(artifacts.c.id.in_(sa.bindparam("seed_ids", expanding=True)))
+    walk = seeds.cte("walk", recursive=True)
     step = (
         sa.select(second.c.artifact_id, (walk.c.depth + 2).label("depth"))
         .select_from(walk)
@@ -181,26 +173,33 @@ def _events_round(
     """Artifacts reached from `seeds` (id -> depth) through executions, with depths; more
     than `limit` of them when the walk goes on past that many (then the nearest).
 
-    The recursion runs breadth first (rows come out in the order of their depth from a
-    single seed depth), so a round cut off at its row cap holds the nearest artifacts, and
-    the work stays near the limit however large the lineage is within `max_hops`."""
+    The recursion runs breadth first, so from seeds of one depth its rows come out in the
+    order of their depth, and a query cut off at its row cap holds the nearest artifacts:
+    the work stays near the limit however large the lineage is within `max_hops`. Seeds of
+    different depths (records of the same data met at different depths) would interleave
+    farther rows with nearer ones, so each depth of seeds has a query of its own; the
+    nearest `limit` of the round are among the nearest `limit` of each."""
     reached: dict[int, int] = {}
-    for chunk in chunks(sorted(seeds)):
-        by_depth: dict[int, list[int]] = {}
-        for pk in chunk:
-            by_depth.setdefault(seeds[pk], []).append(pk)
-        cap = ROWS_PER_NODE * (limit + 1) + len(chunk)
-        params: dict[str, Any] = {"max_hops": max_hops, "row_cap": cap}
-        for n, (depth, ids) in enumerate(sorted(by_depth.items())):
-            params[f"seed_ids_{n}"], params[f"seed_depth_{n}"] = ids, depth
-        statement = _round_statement(way, len(by_depth))
-        rows = driver.rows(connection, statement, params)
-        found = _least_depths(rows)
-        if len(rows) == cap and len(found) <= limit:  # mostly repeats: read it all
-            params["row_cap"] = _UNBOUNDED
-            found = _least_depths(driver.rows(connection, statement, params))
-        for pk, depth in found.items():
-            reached[pk] = min(depth, reached.get(pk, depth))
+    by_depth: dict[int, list[int]] = {}
+    for pk in sorted(seeds):
+        by_depth.setdefault(seeds[pk], []).append(pk)
+    statement = _round_statement(way)
+    for depth, ids in sorted(by_depth.items()):
+        for chunk in chunks(ids):
+            cap = ROWS_PER_NODE * (limit + 1) + len(chunk)
+            params: dict[str, Any] = {
+                "seed_ids": chunk,
+                "seed_depth": depth,
+                "max_hops": max_hops,
+                "row_cap": cap,
+            }
+            rows = driver.rows(connection, statement, params)
+            found = _least_depths(rows)
+            if len(rows) == cap and len(found) <= limit:  # mostly repeats: read it all
+                params["row_cap"] = _UNBOUNDED
+                found = _least_depths(driver.rows(connection, statement, params))
+            for pk, depth_found in found.items():
+                reached[pk] = min(depth_found, reached.get(pk, depth_found))
     return reached
 
 
