@@ -2,7 +2,7 @@
 
 Any library that keeps these records in SQLite tables like mlineage's and answers in Python
 pays at least this, however cheap its objects: the rows of the answer, as the module's
-tuples, built by no objects. The filter's floor reads its rows by arithmetic on their row
+tuples, with no objects made of them. The filter's floor reads its rows by arithmetic on their row
 ids, without filtering; the lineage floor walks by one plain recursive query per direction
 (no URI links, no node limit) and reads the rows by row id. bench_queries.py sets these
 beside ml-metadata: ml-metadata's time over a floor bounds the ratio any such library can
@@ -30,11 +30,13 @@ def _select(kind: str) -> str:
     return f"SELECT {', '.join(COMMON_COLUMNS + OWN_COLUMNS[kind])} FROM {kind}"
 
 
-def _fetch(connection: sqlite3.Connection, sql: str, ids: list[int] | None = None) -> list[Any]:
-    """Every row of `sql`, its `{ids}` bound to `ids` as one IN list."""
+def _fetch(
+    connection: sqlite3.Connection, sql: str, ids: list[int] | None = None, *more: Any
+) -> list[Any]:
+    """Every row of `sql`, its `{ids}` bound to `ids` as one IN list, then `more`."""
     if ids is None:
         return connection.execute(sql).fetchall()
-    return connection.execute(sql.format(ids=", ".join("?" * len(ids))), ids).fetchall()
+    return connection.execute(sql.format(ids=", ".join("?" * len(ids))), [*ids, *more]).fetchall()
 
 
 def _select_by_ids(kind: str) -> str:
@@ -77,7 +79,7 @@ WITH RECURSIVE walk(id, depth) AS (
 )
 SELECT id, depth FROM walk
 """
-_EXECUTIONS = "SELECT execution_id FROM events WHERE type = '{toward}' AND artifact_id IN ({ids})"
+_EXECUTIONS = "SELECT execution_id FROM events WHERE artifact_id IN ({ids}) AND type = ?"
 _EVENTS = "SELECT id, execution_id, artifact_id, type, event_time, labels FROM events"
 
 
@@ -100,8 +102,7 @@ def lineage_answer(db: Path, start: str, hops: int) -> tuple[list[float], dict[s
             walked = connection.execute(_WALK, params).fetchall()
             artifacts.update(pk for pk, _ in walked)
             near = [pk for pk, depth in walked if depth + 1 <= hops]
-            next_executions = _EXECUTIONS.replace("{toward}", toward)
-            executions.update(pk for (pk,) in _fetch(connection, next_executions, near))
+            executions.update(pk for (pk,) in _fetch(connection, _EXECUTIONS, near, toward))
         a, e = sorted(artifacts), sorted(executions)
         return (
             len(_fetch(connection, _select_by_ids("artifacts"), a)),
