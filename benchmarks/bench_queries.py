@@ -612,7 +612,7 @@ def _lineage_rows(
 ) -> list[Row]:
     timings = peer["timings"] if peer else {}
     counts = peer["counts"] if peer else {}
-    dag_artifacts = sizes["lineage"] + DAG_WIDTH
+    dag_artifacts = DAG_WIDTH * (sizes["lineage"] // DAG_WIDTH + 1)  # whole layers only
     rows = []
     for query, (_, hops, direction) in LINEAGE.items():
         seconds, ours = lineage["small"].get(query, ([], None))
