@@ -50,7 +50,7 @@ _RESOURCE_RE = re.compile(
 )
 T = TypeVar("T")
 MAX_RESOURCE_ID_LENGTH = 128
-RESOURCE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+RESOURCE_ID_RE = re.compile(rf"^[a-z0-9][a-z0-9-]{{0,{MAX_RESOURCE_ID_LENGTH - 1}}}$")
 
 
 class ArtifactState(enum.Enum):
@@ -158,8 +158,8 @@ def validate_resource_id(resource_id: str, field_name: str = "resource_id") -> s
     if not RESOURCE_ID_RE.match(resource_id):
         raise InvalidArgumentError(
             field_name,
-            f"{resource_id!r} must be 1-128 characters of lowercase letters, digits and "
-            "hyphens, starting with a letter or digit",
+            f"{resource_id!r} must be 1-{MAX_RESOURCE_ID_LENGTH} characters of lowercase "
+            "letters, digits and hyphens, starting with a letter or digit",
         )
     return resource_id
 
