@@ -1,12 +1,18 @@
-"""Floors: what Python's sqlite3 module alone takes to hand a query's answer to Python.
+"""Floors: what Python's sqlite3 module alone takes for a benchmark's work.
 
-Any library that keeps these records in SQLite tables like mlineage's and answers in Python
-pays at least this, however cheap its objects: the rows of the answer, as the module's
-tuples, with no objects made of them. The filter's floor reads its rows by arithmetic on their row
-ids, without filtering; the lineage floor walks by one plain recursive query per direction
-(no URI links, no node limit) and reads the rows by row id. bench_queries.py sets these
-beside ml-metadata: ml-metadata's time over a floor bounds the ratio any such library can
-reach on this machine.
+Any library that keeps these records in SQLite tables like mlineage's, and works from
+Python, pays at least this, however lean its own code.
+
+- Reads hand the query's answer to Python as the module's tuples, with no objects made of
+  them. The filter's floor reads its rows by arithmetic on their row ids, without
+  filtering; the lineage floor walks by one plain recursive query per direction (no URI
+  links, no node limit) and reads the rows by row id.
+- Writes run the statements mlineage runs per call (the same inserts, in transactions of
+  the same size, with the same settings and background checkpoints) on values made before
+  the clock starts: no validation, no ids, no objects.
+
+bench_queries.py and bench_foundation.py set these beside the peers: a peer's time over a
+floor bounds the ratio any such library can reach on this machine.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mlineage.ids import new_ids
+from mlineage.store.checkpoint import WAL_AUTOCHECKPOINT_PAGES, Checkpointer
 from mlineage.store.codec import COMMON_COLUMNS, OWN_COLUMNS
 from mlineage.types import ResourceName
 
@@ -112,3 +120,155 @@ def lineage_answer(db: Path, start: str, hops: int) -> tuple[list[float], dict[s
 
     seconds, (a, e, v) = _timed(db, answer)
     return seconds, {"artifacts": a, "executions": e, "events": v}
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+_NODE_COLUMNS = (
+    "store_id, resource_id, display_name, schema_title, schema_version, description, "
+    "metadata, labels, etag, create_time, update_time"
+)
+_INSERT_ARTIFACT = (
+    f"INSERT INTO artifacts ({_NODE_COLUMNS}, uri, state, fingerprint, produced) VALUES "
+)
+_ARTIFACT_VALUES = f"({', '.join('?' * 15)})"
+_INSERT_EXECUTION = (
+    f"INSERT INTO executions ({_NODE_COLUMNS}, state) VALUES ({', '.join('?' * 12)})"
+)
+_INPUT_IDS = "SELECT id FROM artifacts WHERE store_id = ? AND resource_id IN (?, ?)"
+_INSERT_EVENT = (
+    "INSERT INTO events (execution_id, artifact_id, type, event_time, labels) "
+    "VALUES (?, ?, ?, ?, '{}') ON CONFLICT DO NOTHING"
+)
+_MULTIROW = 64
+"""Rows per multi-row INSERT, as mlineage's driver writes a batch (chunks of 64, 32...)."""
+
+
+def _artifact_row(
+    store_pk: int, id_: str, name: str, title: str, uri: str, meta: str, now: int, produced: int
+) -> tuple[Any, ...]:
+    """Values of `_ARTIFACT_VALUES`, as mlineage writes them."""
+    common = (store_pk, id_, name, title, "0.0.1", "", meta, "{}", 1, now, now)
+    return (*common, uri, "LIVE", "", produced)
+
+
+def _execution_row(store_pk: int, id_: str, name: str, now: int) -> tuple[Any, ...]:
+    title = "system.ContainerExecution"
+    return (store_pk, id_, name, title, "0.0.1", "", "{}", "{}", 1, now, now, "NEW")
+
+
+def _writer(db: Path, synchronous: str) -> tuple[sqlite3.Connection, Checkpointer]:
+    """A connection with mlineage's settings for a store it made, and a checkpointer."""
+    connection = sqlite3.connect(db, isolation_level=None)
+    for pragma in (
+        f"synchronous={synchronous}",
+        f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}",
+        "foreign_keys=ON",
+        "busy_timeout=5000",
+    ):
+        connection.execute(f"PRAGMA {pragma}")
+    return connection, Checkpointer(str(db), synchronous)
+
+
+def _commit(connection: sqlite3.Connection, checkpointer: Checkpointer) -> None:
+    connection.execute("COMMIT")
+    checkpointer.committed()
+
+
+def _store_pk(connection: sqlite3.Connection) -> int:
+    (pk,) = connection.execute("SELECT id FROM metadata_stores").fetchone()
+    return int(pk)
+
+
+def _count(connection: sqlite3.Connection, table: str) -> int:
+    (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+    return int(count)
+
+
+def _chunks(rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
+    """`rows` in chunks of 64, 32, ..., 1 rows."""
+    chunks, start, size = [], 0, _MULTIROW
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        chunks.append(rows[start : start + size])
+        start += size
+    return chunks
+
+
+def artifacts_written(
+    db: Path, synchronous: str, batches: list[list[tuple[str, str, str, str]]]
+) -> tuple[float, int]:
+    """Insert each batch of artifacts, given as (display name, schema title, uri, metadata
+    as JSON text), in a transaction of its own; the seconds taken and the rows inserted."""
+    connection, checkpointer = _writer(db, synchronous)
+    try:
+        store_pk, before = _store_pk(connection), _count(connection, "artifacts")
+        now = time.time_ns() // 1000
+        statements = []
+        for batch, ids in zip(batches, [new_ids(len(b)) for b in batches], strict=True):
+            rows = [
+                _artifact_row(store_pk, id_, name, title, uri, meta, now, 0)
+                for id_, (name, title, uri, meta) in zip(ids, batch, strict=True)
+            ]
+            statements.append(
+                [
+                    (
+                        _INSERT_ARTIFACT + ", ".join([_ARTIFACT_VALUES] * len(chunk)),
+                        [value for row in chunk for value in row],
+                    )
+                    for chunk in _chunks(rows)
+                ]
+            )
+        start = time.perf_counter()
+        for transaction in statements:
+            connection.execute("BEGIN IMMEDIATE")
+            for sql, values in transaction:
+                connection.execute(sql, values)
+            _commit(connection, checkpointer)
+        seconds = time.perf_counter() - start
+        return seconds, _count(connection, "artifacts") - before
+    finally:
+        checkpointer.close()
+        connection.close()
+
+
+def executions_written(
+    db: Path, synchronous: str, inputs: list[tuple[str, str]], uris: list[str]
+) -> tuple[float, dict[str, int]]:
+    """Per output uri, a transaction as mlineage's `record_execution` runs it: insert the
+    execution, find its two inputs (resource ids, from `inputs`) by resource id, insert the
+    output artifact, then the three events. The seconds taken and the rows inserted."""
+    connection, checkpointer = _writer(db, synchronous)
+    tables = ("executions", "artifacts", "events")
+    try:
+        store_pk = _store_pk(connection)
+        before = {table: _count(connection, table) for table in tables}
+        now = time.time_ns() // 1000
+        ids = new_ids(2 * len(uris))
+        calls = [
+            (
+                _execution_row(store_pk, ids[2 * i], f"train-{i}", now),
+                (store_pk, *inputs[i]),
+                _artifact_row(store_pk, ids[2 * i + 1], "", "system.Model", uri, "{}", now, 1),
+            )
+            for i, uri in enumerate(uris)
+        ]
+        insert_output = _INSERT_ARTIFACT + _ARTIFACT_VALUES
+        start = time.perf_counter()
+        for execution, input_ids, output in calls:
+            connection.execute("BEGIN IMMEDIATE")
+            execution_pk = connection.execute(_INSERT_EXECUTION, execution).lastrowid
+            read = connection.execute(_INPUT_IDS, input_ids).fetchall()
+            output_pk = connection.execute(insert_output, output).lastrowid
+            connection.executemany(
+                _INSERT_EVENT,
+                [(execution_pk, pk, "INPUT", now) for (pk,) in read]
+                + [(execution_pk, output_pk, "OUTPUT", now)],
+            )
+            _commit(connection, checkpointer)
+        seconds = time.perf_counter() - start
+        return seconds, {table: _count(connection, table) - before[table] for table in tables}
+    finally:
+        checkpointer.close()
+        connection.close()

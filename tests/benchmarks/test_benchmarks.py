@@ -80,7 +80,15 @@ def _lines_starting(output: str, label: str) -> list[str]:
 # -- bench_foundation --------------------------------------------------------------------------
 
 FOUNDATION_SIZES = {"artifacts": 250, "executions": 30, "log_metric": 20, "experiment_df": 7}
-FOUNDATION_WORKLOADS = ("artifacts", "executions", "log_metric", "log_time_series", "experiment_df")
+FOUNDATION_WORKLOADS = (
+    "artifacts",
+    "artifacts floor",
+    "executions",
+    "executions floor",
+    "log_metric",
+    "log_time_series",
+    "experiment_df",
+)
 
 
 def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -89,6 +97,7 @@ def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPat
     ran: list[str] = []
     artifacts, executions = bench.bench_artifacts, bench.bench_executions
     log_metric, log_series = bench.bench_log_metric, bench.bench_log_time_series
+    floor_a, floor_e = bench.floor_artifacts, bench.floor_executions
 
     def bench_artifacts(store: SqlStore, n: int) -> float:
         before = _count(store, Artifact)
@@ -107,6 +116,27 @@ def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPat
         )
         ran.append(f"executions {n}")
         return seconds
+
+    # A floor must insert what the workload above it does, or it would bound less work.
+    def floor_artifacts(folder: Path, name: str, sync: str, n: int) -> tuple[float, int]:
+        seconds, inserted = floor_a(folder, name, sync, n)
+        assert inserted == n
+        store = SqlStore(f"sqlite:///{folder / name}.db")
+        try:
+            made = store.list(PARENT, Artifact, page_size=None).items
+        finally:
+            store.close()
+        assert sorted(a.display_name for a in made) == sorted(f"dataset-{i}" for i in range(n))
+        ran.append(f"artifacts floor {n}")
+        return seconds, inserted
+
+    def floor_executions(
+        folder: Path, name: str, sync: str, n: int
+    ) -> tuple[float, dict[str, int]]:
+        seconds, inserted = floor_e(folder, name, sync, n)
+        assert inserted == {"executions": n, "artifacts": n, "events": 3 * n}
+        ran.append(f"executions floor {n}")
+        return seconds, inserted
 
     def the_run(url: str) -> tuple[SqlStore, str]:
         store = SqlStore(url)
@@ -134,7 +164,14 @@ def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPat
         ran.append(f"log_time_series {n}")
         return seconds
 
-    for wrapper in (bench_artifacts, bench_executions, bench_log_metric, bench_log_time_series):
+    for wrapper in (
+        bench_artifacts,
+        bench_executions,
+        floor_artifacts,
+        floor_executions,
+        bench_log_metric,
+        bench_log_time_series,
+    ):
         monkeypatch.setattr(bench, wrapper.__name__, wrapper)
     return ran
 
@@ -151,7 +188,12 @@ def test_foundation_runs_every_workload_at_its_size(
 
     # Each side (NORMAL, then FULL) times the workloads at the sizes the table reports, after
     # a warm-up of its own (checked too); experiment_df checks its DataFrame's shape itself.
-    sizes = {**FOUNDATION_SIZES, "log_time_series": FOUNDATION_SIZES["log_metric"]}
+    sizes = {
+        **FOUNDATION_SIZES,
+        "artifacts floor": FOUNDATION_SIZES["artifacts"],
+        "executions floor": FOUNDATION_SIZES["executions"],
+        "log_time_series": FOUNDATION_SIZES["log_metric"],
+    }
     for workload in FOUNDATION_WORKLOADS[:-1]:
         assert ran.count(f"{workload} {sizes[workload]}") == 2, ran
     rows = json.loads(out.read_text())
@@ -165,9 +207,13 @@ def test_foundation_runs_every_workload_at_its_size(
     printed = capsys.readouterr().out
     assert "mlineage foundation benchmark (quick sizes" in printed
     for row in rows:
-        (line,) = _lines_starting(printed, f"{row['workload']} ")
-        assert line.split()[1] == str(row["size"])
+        (line,) = [
+            line
+            for line in printed.splitlines()
+            if re.match(rf"{re.escape(row['workload'])} +{row['size']} ", line)
+        ]
         assert row["peer"] in line
+        assert line.endswith("x" if row["target_ratio"] else "bound")
 
 
 def test_foundation_reports_missing_peers_unavailable(

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError
-from mlineage.store import checkpoint, dialects
+from mlineage.store import checkpoint, dialects, driver
 from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Execution, StoreName
 
@@ -212,3 +212,56 @@ def test_a_commit_is_not_run_again_when_the_connection_fails_to_close(
     finally:
         monkeypatch.undo()
         store.close()
+
+
+def _rows_of(store: SqlStore, table: str) -> list[tuple[int]]:
+    with store.db.read() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(f"SELECT x FROM {table}")]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_statements_through_sqlalchemy_and_the_driver_share_the_write(
+    store: SqlStore, fails: bool
+) -> None:
+    # A write begins on the driver; a statement run through SQLAlchemy joins it, so the
+    # two kinds commit together, or roll back together when the work fails after both.
+    store.db.write(lambda c: c.exec_driver_sql("CREATE TABLE shared (x INTEGER)"))
+    table = sa.table("shared", sa.column("x"))
+    insert = sa.insert(table).values(x=sa.bindparam("x"))
+
+    def work(connection: sa.engine.Connection) -> None:
+        driver.rows(connection, insert, {"x": 1})
+        connection.execute(insert, {"x": 2})
+        driver.rows(connection, insert, {"x": 3})
+        if fails:
+            raise ValueError("after the statements")
+
+    if fails:
+        with pytest.raises(ValueError, match="after the statements"):
+            store.db.write(work)
+    else:
+        store.db.write(work)
+    assert sorted(_rows_of(store, "shared")) == ([] if fails else [(1,), (2,), (3,)])
+    store.db.write(lambda c: driver.rows(c, insert, {"x": 4}))  # the store is writable after
+    assert (4,) in _rows_of(store, "shared")
+
+
+def test_a_write_holds_the_write_lock_from_its_start(store: SqlStore, tmp_path: Path) -> None:
+    # BEGIN IMMEDIATE: another writer waits for the whole transaction, not just its end,
+    # so a write never fails half-way on a lock another took meanwhile.
+    store.create(PARENT, Artifact(uri="gs://b/first"))
+    other = sqlite3.connect(tmp_path / "store.db", timeout=0, isolation_level=None)
+    seen: list[str] = []
+
+    def work(connection: sa.engine.Connection) -> None:
+        with pytest.raises(sqlite3.OperationalError, match="locked") as info:
+            other.execute("BEGIN IMMEDIATE")
+        seen.append(str(info.value))
+
+    try:
+        store.db.write(work)
+        other.execute("BEGIN IMMEDIATE")  # free again once it committed
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert seen == ["database is locked"]

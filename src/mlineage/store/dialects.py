@@ -151,14 +151,14 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get("mlineage_write", False)
-        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         raw = connection.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
+        if raw.in_transaction:  # a write's, begun on the driver (`driver.sqlite_write`)
+            return
         try:  # on the driver: exec_driver_sql costs more than BEGIN itself
-            raw.execute(sql)
+            raw.execute("BEGIN")
         except sqlite3.Error as exc:
-            raise driver.wrap_sqlite_error(exc, sql, (), connection.dialect) from exc
+            raise driver.wrap_sqlite_error(exc, "BEGIN", (), connection.dialect) from exc
 
     _SQLITE_SYNCHRONOUS[engine] = synchronous
     return engine

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mlineage.errors import DeadlineExceededError, InvalidArgumentError, UnavailableError
-from mlineage.store import dialects
+from mlineage.store import dialects, driver
 
 T = TypeVar("T")
 
@@ -83,7 +83,6 @@ class Database:
         self.dialect = engine.dialect.name
         self._on_rollback = on_rollback
         self.checkpointer = dialects.checkpointer(engine)
-        self._write_engine = engine.execution_options(mlineage_write=True)
         # PostgreSQL's default, READ COMMITTED, lets each statement of a read see commits made
         # since the one before: a read of several statements must see one snapshot. SQLite's
         # read transactions already do.
@@ -125,7 +124,7 @@ class Database:
                     finally:
                         lock.release()
                 else:
-                    connection = self._write_engine.connect()
+                    connection = self.engine.connect()
                     try:
                         result = self._run(connection, work)
                     finally:
@@ -147,9 +146,10 @@ class Database:
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 0.5)
 
-    @staticmethod
-    def _run(connection: Connection, work: Callable[[Connection], T]) -> T:
+    def _run(self, connection: Connection, work: Callable[[Connection], T]) -> T:
         try:
+            if self.dialect == "sqlite":
+                return driver.sqlite_write(connection, work)
             with connection.begin():
                 return work(connection)
         finally:
@@ -159,7 +159,7 @@ class Database:
         """`_run` on the kept write connection (the caller holds `_writer_lock`)."""
         connection = self._writer
         if connection is None or self._writer_pid != os.getpid():
-            connection = self._writer = self._write_engine.connect()
+            connection = self._writer = self.engine.connect()
             self._writer_pid = os.getpid()  # a forked child never uses its parent's
         try:
             return self._run(connection, work)

@@ -26,6 +26,11 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration; migrations run on `connection`, in its write transaction."""
+    if connection is not None and not connection.in_transaction():
+        # SQLAlchemy joins the transaction begun on the driver (`driver.sqlite_write`), so
+        # Alembic sees one in progress and leaves ending it to `Database.write`.
+        connection.begin()
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
