@@ -265,3 +265,41 @@ def test_a_write_holds_the_write_lock_from_its_start(store: SqlStore, tmp_path: 
     finally:
         other.close()
     assert seen == ["database is locked"]
+
+
+def test_a_write_waits_out_a_lock_held_past_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another process holds the write lock for ten busy timeouts: BEGIN IMMEDIATE fails as
+    # "database is locked" each time, and the write is retried until the lock is free,
+    # instead of failing or writing half.
+    monkeypatch.setattr(dialects, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "store.db"
+    store = SqlStore(str(path))
+    try:
+        store.create(PARENT, Artifact(uri="gs://b/first"))
+        with store.db.read() as connection:  # so the wait below outlasts it ten times
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 50
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        released = threading.Event()
+
+        def release() -> None:
+            other.execute("ROLLBACK")
+            released.set()
+
+        timer = threading.Timer(0.5, release)
+        timer.start()
+        try:
+            made = store.record_execution(
+                PARENT, Execution(display_name="late"), outputs=[Artifact(uri="gs://b/late")]
+            )
+        finally:
+            timer.join()
+            other.close()
+        assert released.is_set()  # it committed only once the other writer let go
+        execution, (output,) = made
+        assert store.get(execution.name, Execution).display_name == "late"
+        assert store.get(output.name, Artifact).uri == "gs://b/late"
+    finally:
+        store.close()
