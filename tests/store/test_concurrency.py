@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 import mlineage
+from mlineage.store.sql import SqlStore
+from mlineage.types import Artifact, StoreName
 
 WORKERS = 8
 POINTS = 2000
@@ -120,3 +122,57 @@ def test_a_logged_value_survives_the_process_being_killed(tmp_path: Path) -> Non
     assert run.get_metrics() == {"accuracy": 0.75}
     assert run.get_time_series_data_frame()["loss"].tolist() == [1.0, 2.0, 3.0]
     assert run.get_state() == "RUNNING"  # it never ended; nothing pretends it did
+
+
+@pytest.mark.slow
+def test_a_process_killed_inside_a_write_leaves_none_of_it_and_the_lock_free(
+    tmp_path: Path,
+) -> None:
+    # The child inserts rows through the driver and through SQLAlchemy inside one write,
+    # then is killed before it commits: none of its rows may be read, and the next writer
+    # must not wait for a lock the dead process held.
+    path = tmp_path / "killed-mid-write.db"
+    script = textwrap.dedent(
+        f"""
+        import time
+        from mlineage.store.sql import SqlStore
+        from mlineage.store import nodes
+        from mlineage.types import Artifact, StoreName
+
+        store = SqlStore({str(path)!r})
+        parent = StoreName("p", "us-central1")
+        store.create(parent, Artifact(uri="gs://b/kept"), "kept")
+
+        def work(connection):
+            store_pk = store._store_pk(connection, parent)
+            spec = nodes.SPECS[Artifact]
+            batch = [Artifact(uri=f"gs://b/lost-{{i}}") for i in range(500)]
+            nodes.insert(connection, store_pk, parent, spec, batch, [None] * 500)
+            connection.exec_driver_sql("CREATE TABLE lost (x INTEGER)")
+            print("inside", flush=True)
+            time.sleep(60)
+
+        store.db.write(work)
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "inside"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+    parent = StoreName("p", "us-central1")
+    store = SqlStore(str(path))
+    try:
+        assert [a.uri for a in store.list(parent, Artifact, page_size=None).items] == [
+            "gs://b/kept"
+        ]
+        with store.db.read() as connection:
+            tables = connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars()
+            assert "lost" not in set(tables)
+        made = store.create(parent, Artifact(uri="gs://b/after"))  # the lock went with it
+        assert store.get(made.name, Artifact).uri == "gs://b/after"
+    finally:
+        store.close()
