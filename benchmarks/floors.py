@@ -124,10 +124,8 @@ def lineage_answer(db: Path, start: str, hops: int) -> tuple[list[float], dict[s
 
 # -- writes ------------------------------------------------------------------------------------
 
-_NODE_COLUMNS = (
-    "store_id, resource_id, display_name, schema_title, schema_version, description, "
-    "metadata, labels, etag, create_time, update_time"
-)
+_NODE_COLUMNS = ", ".join(("store_id", *COMMON_COLUMNS[1:]))
+"""The columns a node is inserted with: its store, then those it is read from after `id`."""
 _INSERT_ARTIFACT = (
     f"INSERT INTO artifacts ({_NODE_COLUMNS}, uri, state, fingerprint, produced) VALUES "
 )

@@ -92,6 +92,17 @@ def test_processes_logging_inputs_of_one_run_record_them_on_one_execution(
     assert shards == [f"shard-{i}" for i in range(workers_count)]
 
 
+def _kill_once_it_prints(script: str, line: str) -> None:
+    """Run `script` in a new Python process and SIGKILL it as soon as it prints `line`."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == line
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+
+
 def test_a_logged_value_survives_the_process_being_killed(tmp_path: Path) -> None:
     store = str(tmp_path / "killed.db")
     script = textwrap.dedent(
@@ -108,13 +119,7 @@ def test_a_logged_value_survives_the_process_being_killed(tmp_path: Path) -> Non
         time.sleep(60)
         """
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "logged"
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    _kill_once_it_prints(script, "logged")
 
     mlineage.init(project="p", store=store)
     run = mlineage.ExperimentRun("doomed", "crash")
@@ -155,13 +160,7 @@ def test_a_process_killed_inside_a_write_leaves_none_of_it_and_the_lock_free(
         store.db.write(work)
         """
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=os.environ.copy()
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == "inside"
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    _kill_once_it_prints(script, "inside")
 
     parent = StoreName("p", "us-central1")
     store = SqlStore(str(path))

@@ -155,10 +155,8 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         assert isinstance(raw, sqlite3.Connection)
         if raw.in_transaction:  # a write's, begun on the driver (`driver.sqlite_write`)
             return
-        try:  # on the driver: exec_driver_sql costs more than BEGIN itself
-            raw.execute("BEGIN")
-        except sqlite3.Error as exc:
-            raise driver.wrap_sqlite_error(exc, "BEGIN", (), connection.dialect) from exc
+        # on the driver: exec_driver_sql costs more than BEGIN itself
+        driver.sqlite_execute(raw, "BEGIN", connection.dialect)
 
     _SQLITE_SYNCHRONOUS[engine] = synchronous
     return engine

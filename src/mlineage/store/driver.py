@@ -190,7 +190,7 @@ def sqlite_write(connection: Connection, work: Callable[[Connection], T]) -> T:
     assert isinstance(raw, sqlite3.Connection)
     if raw.in_transaction or connection.in_transaction():
         raise RuntimeError("driver: a write transaction cannot begin inside another")
-    _sqlite_execute(raw, "BEGIN IMMEDIATE", connection.dialect)
+    sqlite_execute(raw, "BEGIN IMMEDIATE", connection.dialect)
     try:
         result = work(connection)
     except BaseException:
@@ -206,7 +206,7 @@ def sqlite_write(connection: Connection, work: Callable[[Connection], T]) -> T:
     if not raw.in_transaction:
         raise RuntimeError("driver: the work of a write transaction ended it")
     try:
-        _sqlite_execute(raw, "COMMIT", connection.dialect)
+        sqlite_execute(raw, "COMMIT", connection.dialect)
     except BaseException:
         with contextlib.suppress(Exception):
             raw.rollback()
@@ -214,7 +214,9 @@ def sqlite_write(connection: Connection, work: Callable[[Connection], T]) -> T:
     return result
 
 
-def _sqlite_execute(raw: sqlite3.Connection, sql: str, dialect: Dialect) -> None:
+def sqlite_execute(raw: sqlite3.Connection, sql: str, dialect: Dialect) -> None:
+    """Run `sql` (no parameters) on the driver's connection, its error raised as
+    `exec_driver_sql` would raise it (see `wrap_sqlite_error`)."""
     try:
         raw.execute(sql)
     except sqlite3.Error as exc:
