@@ -1,5 +1,6 @@
 """The SQLite write path: the kept write connection, the checkpoint thread, and row ids
-learnt without a lookup (see store.engine, store.checkpoint, driver.insert_ids)."""
+learnt without a lookup (see store.engine, store.checkpoint,
+driver.insert_rows_returning_ids)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,48 @@ def test_a_batch_of_new_outputs_maps_each_row_to_its_own_id(store: SqlStore) -> 
     )
     assert [o.uri for o in outputs] == [f"out-{i}" for i in range(70)]
     assert _uris(store, execution.name) == {f"out-{i}": "OUTPUT" for i in range(70)}
+
+
+def test_a_record_mixes_given_and_drawn_ids(store: SqlStore) -> None:
+    # The execution's and the new outputs' missing ids are drawn at once; given ones stay.
+    execution, outputs = store.record_execution(
+        PARENT,
+        Execution(display_name="train"),
+        "run-7",
+        outputs=[Artifact(uri="m"), Artifact(name=f"{PARENT}/artifacts/model-7"), Artifact()],
+    )
+    assert execution.resource_id == "run-7"
+    drawn = [outputs[0].resource_id, outputs[2].resource_id]
+    assert outputs[1].resource_id == "model-7"
+    assert len(set(drawn)) == 2
+    assert not {"run-7", "model-7"} & set(drawn)
+    for output in outputs:
+        assert store.get(output.name, Artifact) == output
+    assert store.get(execution.name, Execution) == execution
+
+
+def test_an_id_given_twice_in_one_record_writes_nothing(store: SqlStore) -> None:
+    twice = [Artifact(name=f"{PARENT}/artifacts/same"), Artifact(name=f"{PARENT}/artifacts/same")]
+    with pytest.raises(InvalidArgumentError, match=r"resource_id.*given twice"):
+        store.record_execution(PARENT, Execution(), "e-1", outputs=twice)
+    assert store.list(PARENT, Artifact).items == []
+    assert store.list(PARENT, Execution).items == []
+
+
+def test_rows_go_to_the_driver_only_in_the_tables_column_order(store: SqlStore) -> None:
+    # Rows are tuples handed to the driver as they are: a caller naming the columns in
+    # another order than the statement binds them is refused, not written crosswise.
+    store.db.write(lambda c: c.exec_driver_sql("CREATE TABLE pairs (a TEXT, b TEXT)"))
+    table = sa.table("pairs", sa.column("a"), sa.column("b"))
+
+    def insert(columns: tuple[str, ...]) -> None:
+        store.db.write(lambda c: driver.insert_rows(c, sa.insert(table), columns, [("1", "2")]))
+
+    with pytest.raises(ValueError, match="table's order"):
+        insert(("b", "a"))
+    insert(("a", "b"))
+    with store.db.read() as connection:
+        assert connection.exec_driver_sql("SELECT a, b FROM pairs").all() == [("1", "2")]
 
 
 def test_a_failed_write_leaves_the_store_writable(store: SqlStore) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
 import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -48,10 +47,10 @@ class _Compiled:
     defaults: dict[str, Any]
     """Values of the statement's own literals, processed for the driver."""
     expanding: frozenset[str]
+    order: tuple[str, ...] | None
+    """`names` as a tuple (positional paramstyles); None when named."""
     renderings: dict[tuple[int, ...], str] = field(default_factory=dict)
     """The SQL of each combination of padded `IN` list sizes."""
-    getter: Any = None
-    """`operator.itemgetter` of `names`, once an executemany has needed it."""
 
 
 _CACHE: dict[tuple[int, str, tuple[str, ...] | None], tuple[Any, _Compiled]] = {}
@@ -88,6 +87,7 @@ def _compile(
         list(positions) if positions is not None else None,
         defaults,
         frozenset(expanding),
+        tuple(positions) if positions is not None else None,
     )
     _CACHE[key] = (statement, result)  # the statement is kept: its id stays unique
     return result
@@ -249,63 +249,70 @@ def scalar(
     return found[0][0] if found else None
 
 
-def _many_parameters(
-    connection: Connection, statement: sa.ClauseElement, values: Sequence[Mapping[str, Any]]
-) -> tuple[str, list[Any]]:
-    compiled = _compile(connection.dialect, statement, tuple(values[0]))
-    if compiled.expanding:
-        raise ValueError("driver: a statement with IN lists runs with rows()")
-    names, defaults = compiled.names, compiled.defaults
-    if names is None:
-        return compiled.sql, [{**defaults, **row} for row in values] if defaults else list(values)
-    if defaults:
-        return compiled.sql, [tuple([{**defaults, **row}[n] for n in names]) for row in values]
-    if compiled.getter is None:
-        compiled.getter = operator.itemgetter(*names) if len(names) > 1 else None
-    getter = compiled.getter
-    if getter is None:
-        return compiled.sql, [tuple([row[n] for n in names]) for row in values]
-    return compiled.sql, [getter(row) for row in values]
+def _insert_sql(
+    connection: Connection, statement: sa.Insert, columns: tuple[str, ...]
+) -> tuple[str, bool]:
+    """The SQL of `statement` inserting `columns`, and whether the driver takes its rows as
+    the given tuples (a positional paramstyle) or as dicts (a named one)."""
+    compiled = _compile(connection.dialect, statement, columns)
+    if compiled.expanding or compiled.defaults:
+        raise ValueError("driver: an INSERT of rows takes no IN lists and no literals")
+    if compiled.order is None:
+        return compiled.sql, False
+    if compiled.order != columns:
+        raise ValueError(f"driver: give the columns in the table's order, {compiled.order}")
+    return compiled.sql, True
 
 
-def execute_many(
-    connection: Connection, statement: sa.ClauseElement, values: Sequence[Mapping[str, Any]]
+def _as_dicts(columns: tuple[str, ...], rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def insert_rows(
+    connection: Connection,
+    statement: sa.Insert,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
 ) -> None:
-    """Run an INSERT (or other statement without `IN` lists) once per row of `values`, in
-    one executemany; every row has the keys of the first, which choose the columns."""
-    if not values:
+    """Run an INSERT once per row of `rows`, in one executemany. A row is a tuple of the
+    values of `columns`, which are in the table's order (a tuple goes to the driver as it
+    is: no dict per row, no reordering)."""
+    if not rows:
         return
-    sql, parameters = _many_parameters(connection, statement, values)
-    _run(connection, sql, parameters, many=True)
+    sql, positional = _insert_sql(connection, statement, columns)
+    _run(connection, sql, rows if positional else _as_dicts(columns, rows), many=True)
 
 
-def insert_ids(
-    connection: Connection, statement: sa.Insert, values: Sequence[Mapping[str, Any]]
+def insert_rows_returning_ids(
+    connection: Connection,
+    statement: sa.Insert,
+    columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
 ) -> list[int] | None:
-    """`execute_many` for a plain INSERT (no `ON CONFLICT`) into a table whose `id` is its
-    rowid, returning the new rows' ids in the order of `values` on SQLite (None elsewhere:
+    """`insert_rows` for a plain INSERT (no `ON CONFLICT`) into a table whose `id` is its
+    rowid, returning the new rows' ids in the order of `rows` on SQLite (None elsewhere:
     the caller looks them up).
 
     SQLite numbers a new row one past the largest id the table has (or, with AUTOINCREMENT,
     has ever had), and a write transaction holds the database's only write lock, so the rows
-    of one executemany get consecutive ids, the last of them `last_insert_rowid()`."""
-    if not values:
+    of one statement get consecutive ids, the last of them `last_insert_rowid()`."""
+    if not rows:
         return []
     if connection.dialect.name != "sqlite":
-        execute_many(connection, statement, values)
+        insert_rows(connection, statement, columns, rows)
         return None
-    sql, parameters = _many_parameters(connection, statement, values)
+    sql, _ = _insert_sql(connection, statement, columns)
     raw = _sqlite_connection(connection)
     try:
-        if len(parameters) == 1:
-            last = raw.execute(sql, parameters[0]).lastrowid
+        if len(rows) == 1:
+            last = raw.execute(sql, rows[0]).lastrowid
         else:
-            _insert_multirow(raw, sql, parameters)
+            _insert_multirow(raw, sql, rows)
             last = raw.execute("SELECT last_insert_rowid()").fetchone()[0]
     except sqlite3.Error as exc:
-        raise wrap_sqlite_error(exc, sql, parameters, connection.dialect) from exc
+        raise wrap_sqlite_error(exc, sql, rows, connection.dialect) from exc
     assert last is not None
-    return list(range(last - len(parameters) + 1, last + 1))
+    return list(range(last - len(rows) + 1, last + 1))
 
 
 MULTIROW_ROWS = 64
@@ -313,7 +320,7 @@ MULTIROW_ROWS = 64
 parameters older SQLite builds allow)."""
 
 
-def _insert_multirow(raw: sqlite3.Connection, sql: str, parameters: list[Any]) -> None:
+def _insert_multirow(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> None:
     """Insert rows in order as INSERT ... VALUES (...), (...): a fifth less time per row
     than an executemany of the single-row statement (one statement step instead of one per
     row). Chunks of 64, 32, ..., 1 rows, so a table has a handful of statements in the

@@ -19,11 +19,12 @@ def _insert_or_keep(dialect: str, table: sa.Table) -> Any:
     return dialects.insert(dialect, table).on_conflict_do_nothing()
 
 
-def _insert_missing(connection: Connection, table: sa.Table, rows: list[dict[str, int]]) -> None:
-    """Insert link rows; one already present (even just added by a concurrent writer) is
-    kept as it is: adding twice is a no-op."""
+def _insert_missing(connection: Connection, table: sa.Table, rows: list[tuple[int, int]]) -> None:
+    """Insert link rows (tuples of the table's two columns); one already present (even just
+    added by a concurrent writer) is kept as it is: adding twice is a no-op."""
     if rows:
-        driver.execute_many(connection, _insert_or_keep(connection.dialect.name, table), rows)
+        statement = _insert_or_keep(connection.dialect.name, table)
+        driver.insert_rows(connection, statement, tuple(table.columns.keys()), rows)
 
 
 def link_members(
@@ -37,12 +38,12 @@ def link_members(
         _insert_missing(
             connection,
             schema.attributions,
-            [{"context_id": context_pk, "artifact_id": a} for a in artifact_pks],
+            [(context_pk, a) for a in artifact_pks],
         )
         _insert_missing(
             connection,
             schema.associations,
-            [{"context_id": context_pk, "execution_id": e} for e in execution_pks],
+            [(context_pk, e) for e in execution_pks],
         )
 
 
@@ -86,7 +87,7 @@ def add_children(
     _insert_missing(
         connection,
         schema.context_links,
-        [{"parent_id": ref.id, "child_id": c} for c in child_ids],
+        [(ref.id, c) for c in child_ids],
     )
 
 

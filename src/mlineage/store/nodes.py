@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
@@ -57,12 +57,23 @@ class Spec(Generic[Node]):
     table: sa.Table
     from_rows: codec.RowsDecoder[Node]
     """(id, node) of rows of `columns`."""
-    own_values: Callable[[Node], dict[str, Any]]
-    """The columns only this kind has (uri, state, ...), validated."""
+    own_values: Callable[[Node], tuple[Any, ...]]
+    """The values of the columns only this kind has (`codec.OWN_COLUMNS`), validated."""
 
     @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return codec.COMMON_COLUMNS + codec.OWN_COLUMNS[self.kind]
+
+    @functools.cached_property
+    def insert_names(self) -> tuple[str, ...]:
+        """The columns a new row is inserted with (in the table's order): `names`, with the
+        store's id in place of the row's own."""
+        return ("store_id", *self.names[1:])
+
+    @functools.cached_property
+    def insert_names_produced(self) -> tuple[str, ...]:
+        """`insert_names` and `produced` (artifacts an execution wrote)."""
+        return (*self.insert_names, "produced")
 
     @functools.cached_property
     def columns(self) -> list[sa.ColumnElement[Any]]:
@@ -97,16 +108,16 @@ def _text(value: Any, field_name: str, max_length: int) -> str:
     return check_text(value, field_name, max_length)
 
 
-def _artifact_values(artifact: Artifact) -> dict[str, Any]:
-    return {
-        "uri": _text(artifact.uri, "uri", 4096),
-        "state": _state(artifact.state, ArtifactState),
-        "fingerprint": _text(artifact.fingerprint, "fingerprint", 80),
-    }
+def _artifact_values(artifact: Artifact) -> tuple[Any, ...]:
+    return (
+        _text(artifact.uri, "uri", 4096),
+        _state(artifact.state, ArtifactState),
+        _text(artifact.fingerprint, "fingerprint", 80),
+    )
 
 
-def _execution_values(execution: Execution) -> dict[str, Any]:
-    return {"state": _state(execution.state, ExecutionState)}
+def _execution_values(execution: Execution) -> tuple[Any, ...]:
+    return (_state(execution.state, ExecutionState),)
 
 
 SPECS: dict[type[Any], Spec[Any]] = {
@@ -120,7 +131,7 @@ SPECS: dict[type[Any], Spec[Any]] = {
         codec.executions_from_rows,
         _execution_values,
     ),
-    Context: Spec("contexts", Context, schema.contexts, codec.contexts_from_rows, lambda _: {}),
+    Context: Spec("contexts", Context, schema.contexts, codec.contexts_from_rows, lambda _: ()),
 }
 
 
@@ -133,17 +144,16 @@ def spec_of(kind: type[Node]) -> Spec[Node]:
         ) from None
 
 
-@dataclass(slots=True)
-class _Values:
-    """A resource's validated column values, metadata and labels as JSON text (what the
-    driver binds), and its metadata and labels as fresh plain dicts (what it reads as)."""
-
-    columns: dict[str, Any]
-    metadata: dict[str, Any]
-    labels: dict[str, str]
+_LABELS_ENCODER = json.JSONEncoder(separators=(",", ":"))
+"""`json.dumps(labels, separators=...)` without building an encoder per call."""
 
 
-def _values(spec: Spec[Node], resource: Node) -> _Values:
+Fields = tuple[str, str, str, str, str, str]
+"""A resource's display_name, schema_title, schema_version, description, metadata and
+labels, validated, metadata and labels as JSON text (what the driver binds)."""
+
+
+def _fields(spec: Spec[Node], resource: Node) -> Fields:
     if not isinstance(resource, spec.cls):
         raise InvalidArgumentError(
             "resource", f"expected {spec.cls.__name__}, got {type(resource).__name__}"
@@ -153,27 +163,20 @@ def _values(spec: Spec[Node], resource: Node) -> _Values:
         raise InvalidArgumentError(
             "schema_title", "must be a non-empty string of at most 128 chars"
         )
-    metadata_text = encode_metadata(resource.metadata)
     labels = resource.labels
     if type(labels) is dict and not labels:
-        labels, labels_text = {}, "{}"
+        labels_text = "{}"
     else:
         labels = check_labels(labels)
         labels_text = _LABELS_ENCODER.encode(labels) if labels else "{}"
-    columns = {
-        "display_name": _text(resource.display_name, "display_name", MAX_DISPLAY_NAME_LENGTH),
-        "schema_title": title,
-        "schema_version": _text(resource.schema_version, "schema_version", 64),
-        "description": _text(resource.description, "description", MAX_DESCRIPTION_LENGTH),
-        "metadata": metadata_text,
-        "labels": labels_text,
-        **spec.own_values(resource),
-    }
-    return _Values(columns, codec.json_value(metadata_text), labels)
-
-
-_LABELS_ENCODER = json.JSONEncoder(separators=(",", ":"))
-"""`json.dumps(labels, separators=...)` without building an encoder per call."""
+    return (
+        _text(resource.display_name, "display_name", MAX_DISPLAY_NAME_LENGTH),
+        title,
+        _text(resource.schema_version, "schema_version", 64),
+        _text(resource.description, "description", MAX_DESCRIPTION_LENGTH),
+        encode_metadata(resource.metadata),
+        labels_text,
+    )
 
 
 def insert(
@@ -191,6 +194,13 @@ def insert(
             connection, store_pk, store, spec, resources, resource_ids, ids=False
         )
     ]
+
+
+def fresh_ids(resource_ids: Iterable[str | None]) -> Iterator[str]:
+    """New ids for the resources of `resource_ids` without one, drawn at once (one clock
+    reading and one draw of random bytes for a whole record)."""
+    missing = sum(1 for given in resource_ids if not given)
+    return iter(new_ids(missing) if missing else ())
 
 
 @functools.cache
@@ -214,55 +224,92 @@ def insert_with_ids(
     *,
     ids: bool = True,
     now: int | None = None,
-    columns: Mapping[str, Any] | None = None,
+    produced: bool = False,
+    fresh: Iterator[str] | None = None,
 ) -> list[tuple[int, Node]]:
     """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
-    `now` (microseconds) is their create time when given, else the current time; `columns`
-    are values of further columns for every row (an output artifact is `produced`)."""
-    rows, decoded = _rows(connection, store_pk, spec, resources, resource_ids, now)
-    if columns:
-        for row in rows:
-            row.update(columns)
+    `now` (microseconds) is their create time when given, else the current time; `produced`
+    marks new artifacts as an execution's outputs; ids not given come from `fresh` when
+    given (see `fresh_ids`), else from one draw."""
+    if now is None:
+        now = codec.now_micros()
+    if fresh is None:
+        fresh = fresh_ids(resource_ids)
+    rows = _rows(connection.dialect.name, store_pk, spec, resources, resource_ids, now, fresh)
+    schemas.validate_metadata(connection, store_pk, [(r[3], r[4], r[6]) for r in rows])
+    names = spec.insert_names
+    if produced:
+        names, rows = spec.insert_names_produced, _produced(rows)
     try:
         with dialects.savepoint(connection):
-            pks = _insert_rows(connection, store_pk, spec, rows, ids=ids)
+            pks = _insert_rows(connection, store_pk, spec, names, rows, ids=ids)
     except sa.exc.IntegrityError as exc:
         raise _already_exists(connection, spec, store, store_pk, rows, exc) from None
-    own = codec.OWN_COLUMNS[spec.kind]
-    read: list[tuple[Any, ...]] = []  # as the rows read back: COMMON_COLUMNS + own columns
-    for pk, row, values in zip(pks, rows, decoded, strict=True):
-        common = (
-            pk,
-            row["resource_id"],
-            row["display_name"],
-            row["schema_title"],
-            row["schema_version"],
-            row["description"],
-            values.metadata,
-            values.labels,
-            1,
-            row["create_time"],
-            row["update_time"],
+    return spec.from_rows(_read_back(pks, rows, len(spec.names)), store)
+
+
+# Helpers of `insert_with_ids` that are not generic in the node type: mypy (2.4) cannot type
+# a star expression in a comprehension inside a function generic in a value-restricted type.
+def _produced(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """`rows` with the `produced` column set."""
+    return [(*row, True) for row in rows]
+
+
+def _read_back(pks: list[int], rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    """Inserted rows as they read back (`Spec.names`, `width` of them): the row's own id
+    in place of the store's."""
+    return [(pk, *row[1:width]) for pk, row in zip(pks, rows, strict=True)]
+
+
+def _rows(
+    dialect: str,
+    store_pk: int,
+    spec: Spec[Any],
+    resources: Sequence[Any],
+    resource_ids: Sequence[str | None],
+    now: int,
+    fresh: Iterator[str],
+) -> list[tuple[Any, ...]]:
+    """The validated values of new rows, tuples of `spec.insert_names`."""
+    field_name = f"{spec.kind[:-1]}_id"
+    own_values = spec.own_values
+    times = (1, now, now)  # etag, create_time, update_time
+    rows = [
+        (
+            store_pk,
+            validate_resource_id(given, field_name) if given else next(fresh),
+            *_fields(spec, resource),
+            *times,
+            *own_values(resource),
         )
-        read.append(common + tuple([row[name] for name in own]))
-    return spec.from_rows(read, store)
+        for resource, given in zip(resources, resource_ids, strict=True)
+    ]
+    if dialect != "sqlite":
+        rows = [
+            (*r[:6], dialects.json_text(dialect, r[6]), dialects.json_text(dialect, r[7]), *r[8:])
+            for r in rows
+        ]
+    if len(rows) > 1 and any(resource_ids) and len({r[1] for r in rows}) != len(rows):
+        raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
+    return rows
 
 
 def _insert_rows(
     connection: Connection,
     store_pk: int,
     spec: Spec[Node],
-    rows: list[dict[str, Any]],
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
     *,
     ids: bool,
 ) -> list[int]:
-    """Insert `rows`; their new ids when `ids`, else zeros (or their ids: SQLite tells them
-    without another statement)."""
+    """Insert `rows` (tuples of `names`); their new ids when `ids`, else zeros (or their
+    ids: SQLite tells them without another statement)."""
     if ids and len(rows) == 1 and connection.dialect.name != "sqlite":
         statement = _insert_returning_id(spec.table)
-        return [driver.scalar(connection, statement, rows[0])]
+        return [driver.scalar(connection, statement, dict(zip(names, rows[0], strict=True)))]
     # executemany: PostgreSQL would run INSERT ... RETURNING row by row.
-    pks = driver.insert_ids(connection, _insert(spec.table), rows)
+    pks = driver.insert_rows_returning_ids(connection, _insert(spec.table), names, rows)
     if pks is not None:
         return pks
     if not ids:
@@ -271,10 +318,10 @@ def _insert_rows(
         driver.rows(
             connection,
             scope.nodes_lookup(spec.kind),
-            {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
+            {"store_pk": store_pk, "resource_ids": [r[1] for r in rows]},
         )
     )
-    return [found[r["resource_id"]] for r in rows]
+    return [found[r[1]] for r in rows]
 
 
 def _already_exists(
@@ -282,7 +329,7 @@ def _already_exists(
     spec: Spec[Any],
     store: StoreName,
     store_pk: int,
-    rows: list[dict[str, Any]],
+    rows: list[tuple[Any, ...]],
     error: sa.exc.IntegrityError,
 ) -> Exception:
     """The error for a unique-key violation, naming the taken id when it can be found."""
@@ -291,55 +338,13 @@ def _already_exists(
     try:  # the insert ran in a savepoint: the transaction is still usable
         taken = connection.execute(
             scope.nodes_lookup(spec.kind),
-            {"store_pk": store_pk, "resource_ids": [r["resource_id"] for r in rows]},
+            {"store_pk": store_pk, "resource_ids": [r[1] for r in rows]},
         ).first()
     except sa.exc.DBAPIError:
         taken = None
     if taken is None:
         return AlreadyExistsError(f"{spec.cls.__name__} already exists: {error.orig}")
     return AlreadyExistsError(f"{spec.cls.__name__} {store}/{spec.kind}/{taken[0]} already exists")
-
-
-def _rows(
-    connection: Connection,
-    store_pk: int,
-    spec: Spec[Node],
-    resources: Sequence[Node],
-    resource_ids: Sequence[str | None],
-    now: int | None,
-) -> tuple[list[dict[str, Any]], list[_Values]]:
-    """The validated column values of new rows, as the driver binds them, and each one's
-    metadata and labels as plain dicts."""
-    if now is None:
-        now = codec.now_micros()
-    dialect = connection.dialect.name
-    field_name = f"{spec.kind[:-1]}_id"
-    rows, decoded = [], []
-    missing = sum(1 for given in resource_ids if not given)
-    fresh = iter(new_ids(missing) if missing else ())
-    for resource, given in zip(resources, resource_ids, strict=True):
-        values = _values(spec, resource)
-        row = values.columns
-        if dialect != "sqlite":
-            row["metadata"] = dialects.json_text(dialect, row["metadata"])
-            row["labels"] = dialects.json_text(dialect, row["labels"])
-        row["store_id"] = store_pk
-        row["resource_id"] = validate_resource_id(given, field_name) if given else next(fresh)
-        row["etag"] = 1
-        row["create_time"] = row["update_time"] = now
-        rows.append(row)
-        decoded.append(values)
-    schemas.validate_metadata(
-        connection,
-        store_pk,
-        [
-            (row["schema_title"], row["schema_version"], values.metadata)
-            for row, values in zip(rows, decoded, strict=True)
-        ],
-    )
-    if len({r["resource_id"] for r in rows}) != len(rows):
-        raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
-    return rows, decoded
 
 
 @functools.cache
@@ -447,12 +452,17 @@ def update(connection: Connection, stores: StoreIds, spec: Spec[Node], resource:
         sa.select(table.c.etag, table.c.schema_title).where(table.c.id == ref.id)
     ).one()
     _check_etag(resource.etag, current, spec, ref)
-    checked = _values(spec, resource)
-    values = {**checked.columns, "metadata": checked.metadata, "labels": checked.labels}
-    del values["schema_title"]  # a resource's type never changes: the stored one holds
-    schemas.validate_metadata(
-        connection, ref.store_pk, [(title, values["schema_version"], values["metadata"])]
-    )
+    # A resource's type never changes: the stored schema title holds.
+    display_name, _, version, description, metadata, labels = _fields(spec, resource)
+    schemas.validate_metadata(connection, ref.store_pk, [(title, version, metadata)])
+    values = {
+        "display_name": display_name,
+        "schema_version": version,
+        "description": description,
+        "metadata": codec.json_value(metadata),
+        "labels": codec.json_value(labels),
+        **dict(zip(codec.OWN_COLUMNS[spec.kind], spec.own_values(resource), strict=True)),
+    }
     result = connection.execute(
         table.update()
         .where(table.c.id == ref.id, table.c.etag == current)

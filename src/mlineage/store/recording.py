@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -71,17 +71,13 @@ def _insert_events(
         if key in existing:
             continue
         existing.add(key)
-        rows.append(
-            {
-                "execution_id": execution_pk,
-                "artifact_id": artifact_pk,
-                "type": kind,
-                "event_time": codec.to_micros(event.event_time) if event.event_time else now,
-                "labels": _labels_text(event.labels),
-            }
-        )
-    if rows:  # a concurrent writer may have recorded the same event: it is kept
-        driver.execute_many(connection, _events_insert(connection.dialect.name), rows)
+        time = codec.to_micros(event.event_time) if event.event_time else now
+        rows.append((execution_pk, artifact_pk, kind, time, _labels_text(event.labels)))
+    # A concurrent writer may have recorded the same event: it is kept.
+    driver.insert_rows(connection, _events_insert(connection.dialect.name), _EVENT_COLUMNS, rows)
+
+
+_EVENT_COLUMNS = ("execution_id", "artifact_id", "type", "event_time", "labels")
 
 
 def _labels_text(labels: dict[str, str]) -> str:
@@ -129,11 +125,19 @@ def record_execution(
     """Create an execution, its new output artifacts, its events and its context
     memberships in one transaction, all at one time: the record's."""
     now = codec.now_micros()
+    fresh = nodes.fresh_ids([execution_id, *_new_output_ids(outputs)])
     ((execution_pk, created),) = nodes.insert_with_ids(
-        connection, store_pk, store, nodes.SPECS[Execution], [execution], [execution_id], now=now
+        connection,
+        store_pk,
+        store,
+        nodes.SPECS[Execution],
+        [execution],
+        [execution_id],
+        now=now,
+        fresh=fresh,
     )
     input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    made, output_pks = _outputs(connection, stores, store_pk, store, outputs, now)
+    made, output_pks = _outputs(connection, stores, store_pk, store, outputs, now, fresh)
     events = [_INPUT] * len(input_pks) + [_OUTPUT] * len(output_pks)
     pks = input_pks + output_pks
     _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
@@ -148,6 +152,11 @@ _OUTPUT = Event(artifact="", type=EventType.OUTPUT)
 """Events of the current time without labels (only read by `_insert_events`)."""
 
 
+def _new_output_ids(outputs: Sequence[Artifact | str]) -> list[str | None]:
+    """The ids given to the new output artifacts (None: to be drawn)."""
+    return [o.resource_id or None for o in outputs if isinstance(o, Artifact)]
+
+
 def _outputs(
     connection: Connection,
     stores: StoreIds,
@@ -155,22 +164,24 @@ def _outputs(
     store: StoreName,
     outputs: Sequence[Artifact | str],
     now: int,
+    fresh: Iterator[str] | None = None,
 ) -> tuple[list[Artifact], list[int]]:
-    """Create the new output artifacts (made at `now`); returns them and the row ids of all
-    outputs (named ones first)."""
-    new = [o for o in outputs if isinstance(o, Artifact)]
+    """Create the new output artifacts (made at `now`, their ids from `fresh` when the
+    caller drew them); returns them and the row ids of all outputs (named ones first)."""
+    artifacts = [o for o in outputs if isinstance(o, Artifact)]
     made = (
         nodes.insert_with_ids(
             connection,
             store_pk,
             store,
             nodes.SPECS[Artifact],
-            new,
-            [a.resource_id or None for a in new],
+            artifacts,
+            _new_output_ids(outputs),
             now=now,
-            columns=_PRODUCED,
+            produced=True,
+            fresh=fresh,
         )
-        if new
+        if artifacts
         else []
     )
     named = [o for o in outputs if isinstance(o, str)]
@@ -179,8 +190,6 @@ def _outputs(
     output_pks += [pk for pk, _ in made]
     return [artifact for _, artifact in made], output_pks
 
-
-_PRODUCED = {"produced": True}
 
 _MARK_PRODUCED = (
     sa.update(schema.artifacts)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from mlineage.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from mlineage.ids import new_id
 from mlineage.store import schema
-from mlineage.store.codec import from_micros, now_micros
+from mlineage.store.codec import from_micros, json_value, now_micros
 from mlineage.types import MetadataSchema, ResourceName, SchemaType, StoreName, validate_resource_id
 
 _ARTIFACT_TITLES = (
@@ -93,10 +93,11 @@ _REGISTERED = (
 
 
 def validate_metadata(
-    connection: Connection, store_pk: int, items: Sequence[tuple[str, str, dict[str, Any]]]
+    connection: Connection, store_pk: int, items: Sequence[tuple[str, str, str]]
 ) -> None:
-    """Check each (title, version, metadata) against the schema registered for its title,
-    if any: the registered version of that number, else the newest. One query at most."""
+    """Check each (title, version, metadata as JSON text) against the schema registered for
+    its title, if any: the registered version of that number, else the newest. One query at
+    most, none when every title is built in."""
     titles = sorted({title for title, _, _ in items if title not in BUILT_IN_TITLES})
     if not titles:
         return
@@ -110,7 +111,8 @@ def validate_metadata(
         if not versions:
             continue
         text = next((t for v, t in versions if v == version), versions[0][1])
-        error = jsonschema.exceptions.best_match(_validator(text).iter_errors(metadata))
+        document = json_value(metadata)
+        error = jsonschema.exceptions.best_match(_validator(text).iter_errors(document))
         if error is not None:
             where = ".".join(str(p) for p in error.absolute_path)
             field = f"metadata.{where}" if where else "metadata"
