@@ -151,7 +151,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        raw = connection.connection.driver_connection
+        raw = connection.connection.dbapi_connection  # pysqlite's is the driver's own
         assert isinstance(raw, sqlite3.Connection)
         if raw.in_transaction:  # a write's, begun on the driver (`driver.sqlite_write`)
             return
@@ -320,7 +320,11 @@ def savepoint(connection: Connection) -> AbstractContextManager[Any]:
     failed statement unless it ran in a savepoint; SQLite needs none."""
     if connection.dialect.name == "postgresql":
         return connection.begin_nested()
-    return contextlib.nullcontext()
+    return _NO_SAVEPOINT
+
+
+_NO_SAVEPOINT = contextlib.nullcontext()
+"""Reusable: a `nullcontext` holds nothing between uses."""
 
 
 def lock_for_migration(connection: Connection) -> None:

@@ -46,7 +46,8 @@ class _Compiled:
     """Parameter names in placeholder order (positional paramstyles); None when named."""
     defaults: dict[str, Any]
     """Values of the statement's own literals, processed for the driver."""
-    expanding: frozenset[str]
+    expanding: tuple[str, ...]
+    """The names of the expanding (`IN` list) parameters, sorted."""
     order: tuple[str, ...] | None
     """`names` as a tuple (positional paramstyles); None when named."""
     renderings: dict[tuple[int, ...], str] = field(default_factory=dict)
@@ -86,7 +87,7 @@ def _compile(
         compiled.string,
         list(positions) if positions is not None else None,
         defaults,
-        frozenset(expanding),
+        tuple(sorted(expanding)),
         tuple(positions) if positions is not None else None,
     )
     _CACHE[key] = (statement, result)  # the statement is kept: its id stays unique
@@ -100,14 +101,15 @@ def _padded_size(n: int) -> int:
     return size
 
 
-def _render(compiled: _Compiled, dialect: Dialect, sizes: dict[str, int]) -> str:
-    """The SQL with each expanding parameter `name` spelled out as `sizes[name]`
+def _render(compiled: _Compiled, dialect: Dialect, lists: dict[str, list[Any]]) -> str:
+    """The SQL with each expanding parameter `name` spelled out as `len(lists[name])`
     placeholders (`name__0, name__1, ...` when named)."""
-    key = tuple(sizes[name] for name in sorted(sizes))
+    key = tuple([len(lists[name]) for name in compiled.expanding])
     rendered = compiled.renderings.get(key)
     if rendered is not None:
         return rendered
     positional = compiled.names is not None
+    sizes = dict(zip(compiled.expanding, key, strict=True))
 
     def spell(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -136,7 +138,7 @@ def _bind(compiled: _Compiled, dialect: Dialect, values: Mapping[str, Any]) -> t
             raise ValueError(f"driver: the IN list {name!r} is empty")
         items += [items[-1]] * (_padded_size(len(items)) - len(items))
         lists[name] = items
-    sql = _render(compiled, dialect, {name: len(items) for name, items in lists.items()})
+    sql = _render(compiled, dialect, lists)
     if names is not None:
         parameters: list[Any] = []
         for name in names:
@@ -170,7 +172,7 @@ def _sqlite_connection(connection: Connection) -> sqlite3.Connection:
     """The driver's connection, in a transaction: the driver's own (a write's, see
     `sqlite_write`) or SQLAlchemy's, begun first when there is none, as SQLAlchemy's
     autobegin would (one snapshot for a read)."""
-    raw = connection.connection.driver_connection
+    raw = connection.connection.dbapi_connection  # pysqlite's is the driver's own
     assert isinstance(raw, sqlite3.Connection)
     if not raw.in_transaction and not connection.in_transaction():
         connection.begin()
@@ -186,7 +188,7 @@ def sqlite_write(connection: Connection, work: Callable[[Connection], T]) -> T:
     SQLAlchemy joins the transaction (the engine's "begin" event finds the driver in one
     and issues nothing), and SQLAlchemy then commits or rolls it back. Code that ends the
     transactions it begins (Alembic) must see one in progress: `connection.begin()` first."""
-    raw = connection.connection.driver_connection
+    raw = connection.connection.dbapi_connection
     assert isinstance(raw, sqlite3.Connection)
     if raw.in_transaction or connection.in_transaction():
         raise RuntimeError("driver: a write transaction cannot begin inside another")

@@ -34,10 +34,6 @@ def _check_events(events: Sequence[Event], execution: str) -> None:
             )
 
 
-_TYPE_NAMES = {kind: kind.name for kind in EventType}
-"""`EventType.name` is a descriptor call; events are recorded by the thousand."""
-
-
 @functools.cache
 def _events_insert(dialect: str) -> Any:
     return dialects.insert(dialect, schema.events).on_conflict_do_nothing()
@@ -66,7 +62,7 @@ def _insert_events(
         now = codec.now_micros()
     rows = []
     for event, artifact_pk in zip(events, artifact_pks, strict=True):
-        kind = _TYPE_NAMES[event.type]
+        kind = event.type._name_  # `.name` is a descriptor call, `_name_` an attribute
         key = (artifact_pk, kind)
         if key in existing:
             continue
