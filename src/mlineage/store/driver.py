@@ -42,14 +42,12 @@ _POSTCOMPILE = re.compile(r"__\[POSTCOMPILE_(\w+?)(~~[^\]]*~~)?\]")
 @dataclass(slots=True)
 class _Compiled:
     sql: str
-    names: list[str] | None
+    names: tuple[str, ...] | None
     """Parameter names in placeholder order (positional paramstyles); None when named."""
     defaults: dict[str, Any]
     """Values of the statement's own literals, processed for the driver."""
     expanding: tuple[str, ...]
     """The names of the expanding (`IN` list) parameters, sorted."""
-    order: tuple[str, ...] | None
-    """`names` as a tuple (positional paramstyles); None when named."""
     renderings: dict[tuple[int, ...], str] = field(default_factory=dict)
     """The SQL of each combination of padded `IN` list sizes."""
 
@@ -85,10 +83,9 @@ def _compile(
     positions = compiled.positiontup
     result = _Compiled(
         compiled.string,
-        list(positions) if positions is not None else None,
+        tuple(positions) if positions is not None else None,
         defaults,
         tuple(sorted(expanding)),
-        tuple(positions) if positions is not None else None,
     )
     _CACHE[key] = (statement, result)  # the statement is kept: its id stays unique
     return result
@@ -259,10 +256,10 @@ def _insert_sql(
     compiled = _compile(connection.dialect, statement, columns)
     if compiled.expanding or compiled.defaults:
         raise ValueError("driver: an INSERT of rows takes no IN lists and no literals")
-    if compiled.order is None:
+    if compiled.names is None:
         return compiled.sql, False
-    if compiled.order != columns:
-        raise ValueError(f"driver: give the columns in the table's order, {compiled.order}")
+    if compiled.names != columns:
+        raise ValueError(f"driver: give the columns in the table's order, {compiled.names}")
     return compiled.sql, True
 
 
