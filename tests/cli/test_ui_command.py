@@ -55,6 +55,10 @@ def test_ui_prints_the_store_url_without_its_password(postgres_url: str) -> None
         assert line.startswith("mlineage UI: "), line
         assert "pw-s3cret" not in line
         assert "postgres:***@127.0.0.1" in line
+        # Stopped once it serves, as a user stops it: once, under CI load, a stop sent while
+        # it was still starting left it running past the wait below (not reproduced since).
+        url = line.split()[2]
+        assert httpx.get(url, timeout=30, follow_redirects=True).status_code == 200
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
