@@ -148,12 +148,12 @@ _LABELS_ENCODER = json.JSONEncoder(separators=(",", ":"))
 """`json.dumps(labels, separators=...)` without building an encoder per call."""
 
 
-Fields = tuple[str, str, str, str, str, str]
+_Fields = tuple[str, str, str, str, str, str]
 """A resource's display_name, schema_title, schema_version, description, metadata and
 labels, validated, metadata and labels as JSON text (what the driver binds)."""
 
 
-def _fields(spec: Spec[Node], resource: Node) -> Fields:
+def _fields(spec: Spec[Node], resource: Node) -> _Fields:
     if not isinstance(resource, spec.cls):
         raise InvalidArgumentError(
             "resource", f"expected {spec.cls.__name__}, got {type(resource).__name__}"
