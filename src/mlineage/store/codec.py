@@ -117,6 +117,7 @@ class gc_paused:  # noqa: N801 (used as a function: `with gc_paused():`, `@gc_pa
     def __call__(self, function: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(function)
         def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+            # `__enter__`/`__exit__` spelled out: no instance per call on one-row writes.
             if not gc.isenabled():
                 return function(*args, **kwargs)
             gc.disable()

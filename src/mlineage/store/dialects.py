@@ -151,8 +151,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        raw = connection.connection.dbapi_connection  # pysqlite's is the driver's own
-        assert isinstance(raw, sqlite3.Connection)
+        raw = driver.sqlite_driver_connection(connection)
         if raw.in_transaction:  # a write's, begun on the driver (`driver.sqlite_write`)
             return
         # on the driver: exec_driver_sql costs more than BEGIN itself

@@ -165,12 +165,19 @@ def _run(connection: Connection, sql: str, parameters: Any, many: bool = False) 
         raise wrap_sqlite_error(exc, sql, parameters, connection.dialect) from exc
 
 
+def sqlite_driver_connection(connection: Connection) -> sqlite3.Connection:
+    """The `sqlite3` connection under a SQLAlchemy connection (pysqlite's DB-API connection
+    is the driver's own: a plain attribute, not the property chain of `driver_connection`)."""
+    raw = connection.connection.dbapi_connection
+    assert isinstance(raw, sqlite3.Connection)
+    return raw
+
+
 def _sqlite_connection(connection: Connection) -> sqlite3.Connection:
     """The driver's connection, in a transaction: the driver's own (a write's, see
     `sqlite_write`) or SQLAlchemy's, begun first when there is none, as SQLAlchemy's
     autobegin would (one snapshot for a read)."""
-    raw = connection.connection.dbapi_connection  # pysqlite's is the driver's own
-    assert isinstance(raw, sqlite3.Connection)
+    raw = sqlite_driver_connection(connection)
     if not raw.in_transaction and not connection.in_transaction():
         connection.begin()
     return raw
@@ -185,8 +192,7 @@ def sqlite_write(connection: Connection, work: Callable[[Connection], T]) -> T:
     SQLAlchemy joins the transaction (the engine's "begin" event finds the driver in one
     and issues nothing), and SQLAlchemy then commits or rolls it back. Code that ends the
     transactions it begins (Alembic) must see one in progress: `connection.begin()` first."""
-    raw = connection.connection.dbapi_connection
-    assert isinstance(raw, sqlite3.Connection)
+    raw = sqlite_driver_connection(connection)
     if raw.in_transaction or connection.in_transaction():
         raise RuntimeError("driver: a write transaction cannot begin inside another")
     sqlite_execute(raw, "BEGIN IMMEDIATE", connection.dialect)
