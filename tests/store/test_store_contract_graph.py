@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from mlineage.errors import AbortedError, InvalidArgumentError, NotFoundError
+from mlineage.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from mlineage.store.base import MetadataStore
 from mlineage.types import (
     Artifact,
@@ -14,6 +19,7 @@ from mlineage.types import (
     EventType,
     Execution,
     ExecutionState,
+    MetadataSchema,
     StoreName,
 )
 
@@ -215,6 +221,92 @@ def test_record_execution_is_all_or_nothing(store: MetadataStore, parent: StoreN
         )
     assert store.list(parent, Execution).items == []
     assert store.list(parent, Artifact).items == []
+
+
+def _nothing_written(store: MetadataStore, parent: StoreName, artifacts: int) -> None:
+    assert store.list(parent, Execution).items == []
+    assert len(store.list(parent, Artifact).items) == artifacts
+
+
+def test_record_execution_with_a_taken_execution_id_writes_nothing(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    data = store.create(parent, Artifact(display_name="data"))
+    store.record_execution(parent, Execution(display_name="first"), "train-1")
+    with pytest.raises(AlreadyExistsError, match=f"Execution {parent}/executions/train-1"):
+        store.record_execution(
+            parent,
+            Execution(display_name="again"),
+            "train-1",
+            inputs=[data.name],
+            outputs=[Artifact(display_name="model")],
+        )
+    (execution,) = store.list(parent, Execution).items
+    assert execution.display_name == "first"
+    assert len(store.list(parent, Artifact).items) == 1
+    assert store.query_execution_inputs_and_outputs(execution.name).events == []
+
+
+def test_record_execution_with_a_taken_output_id_writes_nothing(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    taken = store.create(parent, Artifact(display_name="model"), "model-1")
+    with pytest.raises(AlreadyExistsError, match=f"Artifact {parent}/artifacts/model-1"):
+        store.record_execution(
+            parent,
+            Execution(display_name="train"),
+            outputs=[Artifact(display_name="other"), Artifact(name="model-1", display_name="x")],
+        )
+    _nothing_written(store, parent, artifacts=1)
+    assert store.get(taken.name, Artifact).display_name == "model"
+
+
+def test_record_execution_checks_every_part_before_writing(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    store.create_metadata_schema(
+        parent, MetadataSchema("acme.Model", schema="type: object\nrequired: [auc]")
+    )
+    data = store.create(parent, Artifact(display_name="data"))
+    with pytest.raises(InvalidArgumentError, match=r"acme\.Model"):
+        store.record_execution(
+            parent,
+            Execution(display_name="train"),
+            inputs=[data.name],
+            outputs=[Artifact(schema_title="acme.Model", metadata={})],
+        )
+    with pytest.raises(InvalidArgumentError) as error:
+        store.record_execution(parent, Execution(display_name="x" * 200_000))
+    assert error.value.field == "display_name"
+    with pytest.raises(NotFoundError, match="artifacts/missing"):
+        store.record_execution(
+            parent,
+            Execution(display_name="train"),
+            inputs=[data.name],
+            outputs=[f"{parent}/artifacts/missing", Artifact(display_name="model")],
+        )
+    with pytest.raises(InvalidArgumentError) as error:
+        store.record_execution(parent, Execution(display_name="train"), "Not An Id")
+    assert error.value.field == "execution_id"
+    _nothing_written(store, parent, artifacts=1)
+
+
+def test_an_input_given_twice_is_one_event_and_an_input_may_also_be_an_output(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    data = store.create(parent, Artifact(display_name="data"))
+    execution, made = store.record_execution(
+        parent,
+        Execution(display_name="clean"),
+        inputs=[data.name, data.name],
+        outputs=[data.name],
+    )
+    assert made == []
+    graph = store.query_execution_inputs_and_outputs(execution.name)
+    assert sorted((e.type.name, e.artifact) for e in graph.events) == [
+        ("INPUT", data.name),
+        ("OUTPUT", data.name),
+    ]
 
 
 def test_finish_execution_with_a_stale_etag_changes_nothing(

@@ -254,12 +254,12 @@ def scalar(
     return found[0][0] if found else None
 
 
-def _insert_sql(
-    connection: Connection, statement: sa.Insert, columns: tuple[str, ...]
+def insert_sql(
+    dialect: Dialect, statement: sa.Insert, columns: tuple[str, ...]
 ) -> tuple[str, bool]:
     """The SQL of `statement` inserting `columns`, and whether the driver takes its rows as
     the given tuples (a positional paramstyle) or as dicts (a named one)."""
-    compiled = _compile(connection.dialect, statement, columns)
+    compiled = _compile(dialect, statement, columns)
     if compiled.expanding or compiled.defaults:
         raise ValueError("driver: an INSERT of rows takes no IN lists and no literals")
     if compiled.names is None:
@@ -284,7 +284,7 @@ def insert_rows(
     is: no dict per row, no reordering)."""
     if not rows:
         return
-    sql, positional = _insert_sql(connection, statement, columns)
+    sql, positional = insert_sql(connection.dialect, statement, columns)
     _run(connection, sql, rows if positional else _as_dicts(columns, rows), many=True)
 
 
@@ -306,7 +306,7 @@ def insert_rows_returning_ids(
     if connection.dialect.name != "sqlite":
         insert_rows(connection, statement, columns, rows)
         return None
-    sql, _ = _insert_sql(connection, statement, columns)
+    sql, _ = insert_sql(connection.dialect, statement, columns)
     raw = _sqlite_connection(connection)
     try:
         if len(rows) == 1:

@@ -196,21 +196,11 @@ def insert(
     ]
 
 
-def fresh_ids(resource_ids: Iterable[str | None]) -> Iterator[str]:
+def fresh_ids(resource_ids: Sequence[str | None]) -> Iterator[str]:
     """New ids for the resources of `resource_ids` without one, drawn at once (one clock
     reading and one draw of random bytes for a whole record)."""
-    missing = sum(1 for given in resource_ids if not given)
+    missing = len(resource_ids) - sum(map(bool, resource_ids))
     return iter(new_ids(missing) if missing else ())
-
-
-@functools.cache
-def _insert(table: sa.Table) -> Any:
-    return table.insert()
-
-
-@functools.cache
-def _insert_returning_id(table: sa.Table) -> Any:
-    return table.insert().returning(table.c.id)
 
 
 @codec.gc_paused()  # a batch makes a few objects per row that outlive it: see gc_paused
@@ -224,44 +214,19 @@ def insert_with_ids(
     *,
     ids: bool = True,
     now: int | None = None,
-    produced: bool = False,
-    fresh: Iterator[str] | None = None,
 ) -> list[tuple[int, Node]]:
     """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
-    `now` (microseconds) is their create time when given, else the current time; `produced`
-    marks new artifacts as an execution's outputs; ids not given come from `fresh` when
-    given (see `fresh_ids`), else from one draw."""
+    `now` (microseconds) is their create time when given, else the current time."""
     if now is None:
         now = codec.now_micros()
-    if fresh is None:
-        fresh = fresh_ids(resource_ids)
-    rows = _rows(connection.dialect.name, store_pk, spec, resources, resource_ids, now, fresh)
-    schemas.validate_metadata(connection, store_pk, [(r[3], r[4], r[6]) for r in rows])
-    names = spec.insert_names
-    if produced:
-        names, rows = spec.insert_names_produced, _produced(rows)
-    try:
-        with dialects.savepoint(connection):
-            pks = _insert_rows(connection, store_pk, spec, names, rows, ids=ids)
-    except sa.exc.IntegrityError as exc:
-        raise _already_exists(connection, spec, store, store_pk, rows, exc) from None
-    return spec.from_rows(_read_back(pks, rows, len(spec.names)), store)
+    fresh = fresh_ids(resource_ids)
+    rows = new_rows(connection.dialect.name, store_pk, spec, resources, resource_ids, now, fresh)
+    schemas.validate_metadata(connection, store_pk, metadata_of(rows))
+    pks = write_rows(connection, store_pk, store, spec, rows, ids=ids)
+    return read_back(spec, store, pks, rows)
 
 
-# Helpers of `insert_with_ids` that are not generic in the node type: mypy (2.4) cannot type
-# a star expression in a comprehension inside a function generic in a value-restricted type.
-def _produced(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """`rows` with the `produced` column set."""
-    return [(*row, True) for row in rows]
-
-
-def _read_back(pks: list[int], rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
-    """Inserted rows as they read back (`Spec.names`, `width` of them): the row's own id
-    in place of the store's."""
-    return [(pk, *row[1:width]) for pk, row in zip(pks, rows, strict=True)]
-
-
-def _rows(
+def new_rows(
     dialect: str,
     store_pk: int,
     spec: Spec[Any],
@@ -270,7 +235,9 @@ def _rows(
     now: int,
     fresh: Iterator[str],
 ) -> list[tuple[Any, ...]]:
-    """The validated values of new rows, tuples of `spec.insert_names`."""
+    """The validated values of new rows made at `now`, tuples of `spec.insert_names`; ids
+    not given come from `fresh` (see `fresh_ids`). Their metadata is checked against the
+    registered schemas by `schemas.validate_metadata(..., metadata_of(rows))`."""
     field_name = f"{spec.kind[:-1]}_id"
     own_values = spec.own_values
     times = (1, now, now)  # etag, create_time, update_time
@@ -292,6 +259,69 @@ def _rows(
     if len(rows) > 1 and any(resource_ids) and len({r[1] for r in rows}) != len(rows):
         raise InvalidArgumentError("resource_id", "the same id is given twice in one batch")
     return rows
+
+
+def metadata_of(rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, str, str]]:
+    """(schema title, version, metadata) of rows of `new_rows`."""
+    return [(r[3], r[4], r[6]) for r in rows]
+
+
+def write_rows(
+    connection: Connection,
+    store_pk: int,
+    store: StoreName,
+    spec: Spec[Node],
+    rows: list[tuple[Any, ...]],
+    *,
+    produced: bool = False,
+    ids: bool = True,
+) -> list[int]:
+    """Insert rows of `new_rows` (`produced`: artifacts an execution wrote); their new ids
+    when `ids`, else zeros (or their ids: SQLite tells them without another statement).
+    ALREADY_EXISTS when any id is taken: nothing is inserted."""
+    names = spec.insert_names
+    if produced:
+        names, rows = spec.insert_names_produced, _produced(rows)
+    try:
+        with dialects.savepoint(connection):
+            return _insert_rows(connection, store_pk, spec, names, rows, ids=ids)
+    except sa.exc.IntegrityError as exc:
+        raise already_exists(connection, spec, store, store_pk, rows, exc) from None
+
+
+def read_back(
+    spec: Spec[Node], store: StoreName, pks: list[int], rows: list[tuple[Any, ...]]
+) -> list[tuple[int, Node]]:
+    """(id, node) of rows of `new_rows` inserted as `pks`, as a read would return them."""
+    return spec.from_rows(_read_back(pks, rows, len(spec.names)), store)
+
+
+# Helpers that are not generic in the node type: mypy (2.4) cannot type a star expression
+# in a comprehension inside a function generic in a value-restricted type.
+def _produced(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """`rows` with the `produced` column set."""
+    return [(*row, True) for row in rows]
+
+
+def _read_back(pks: list[int], rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    """Inserted rows as they read back (`Spec.names`, `width` of them): the row's own id
+    in place of the store's."""
+    return [(pk, *row[1:width]) for pk, row in zip(pks, rows, strict=True)]
+
+
+@functools.cache
+def _insert(table: sa.Table) -> Any:
+    return table.insert()
+
+
+def insert_statement(spec: Spec[Any]) -> sa.Insert:
+    """The INSERT of new rows of `spec` (one statement object: the driver caches by it)."""
+    return _insert(spec.table)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _insert_returning_id(table: sa.Table) -> Any:
+    return table.insert().returning(table.c.id)
 
 
 def _insert_rows(
@@ -324,7 +354,7 @@ def _insert_rows(
     return [found[r[1]] for r in rows]
 
 
-def _already_exists(
+def already_exists(
     connection: Connection,
     spec: Spec[Any],
     store: StoreName,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Sequence
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, dialects, driver, graph, nodes, schema
+from mlineage.store import codec, dialects, driver, graph, nodes, schema, schemas
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import Artifact, Event, EventType, Execution, StoreName
 
@@ -106,6 +108,10 @@ def add_events(
         graph.link_members(connection, context_pks, artifact_pks, [])
 
 
+_EXECUTIONS = nodes.SPECS[Execution]
+_ARTIFACTS = nodes.SPECS[Artifact]
+
+
 def record_execution(
     connection: Connection,
     stores: StoreIds,
@@ -119,38 +125,125 @@ def record_execution(
     contexts: Sequence[str],
 ) -> tuple[Execution, list[Artifact]]:
     """Create an execution, its new output artifacts, its events and its context
-    memberships in one transaction, all at one time: the record's."""
+    memberships in one transaction, all at one time: the record's.
+
+    Every check runs before the first write (the rows' values, their metadata against the
+    registered schemas, the names of inputs and named outputs): a bad record costs no
+    rolled-back inserts. This is the lineage hot path, so it runs the steps of
+    `nodes.insert_with_ids` itself, once for the execution and its outputs together."""
     now = codec.now_micros()
-    fresh = nodes.fresh_ids([execution_id, *_new_output_ids(outputs)])
-    ((execution_pk, created),) = nodes.insert_with_ids(
-        connection,
-        store_pk,
-        store,
-        nodes.SPECS[Execution],
-        [execution],
-        [execution_id],
-        now=now,
-        fresh=fresh,
+    new_outputs = [o for o in outputs if isinstance(o, Artifact)]
+    named_outputs = [o for o in outputs if isinstance(o, str)]
+    output_ids = [a.resource_id or None for a in new_outputs]
+    fresh = nodes.fresh_ids([execution_id, *output_ids])
+    dialect = connection.dialect.name
+    execution_rows = nodes.new_rows(
+        dialect, store_pk, _EXECUTIONS, [execution], [execution_id], now, fresh
     )
-    input_pks = resolve_many(connection, stores, list(inputs), "artifacts", store_pk)
-    made, output_pks = _outputs(connection, stores, store_pk, store, outputs, now, fresh)
-    events = [_INPUT] * len(input_pks) + [_OUTPUT] * len(output_pks)
-    pks = input_pks + output_pks
-    _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
+    artifact_rows = nodes.new_rows(
+        dialect, store_pk, _ARTIFACTS, new_outputs, output_ids, now, fresh
+    )
+    schemas.validate_metadata(
+        connection, store_pk, nodes.metadata_of(execution_rows + artifact_rows)
+    )
+    existing = resolve_many(connection, stores, [*inputs, *named_outputs], "artifacts", store_pk)
+    input_pks, named_pks = existing[: len(inputs)], existing[len(inputs) :]
+
+    if dialect == "sqlite":
+        execution_pk, made_pks = _write_on_sqlite(
+            connection, store, store_pk, execution_rows, artifact_rows, input_pks, named_pks, now
+        )
+    else:
+        (execution_pk,) = nodes.write_rows(connection, store_pk, store, _EXECUTIONS, execution_rows)
+        made_pks = (
+            nodes.write_rows(connection, store_pk, store, _ARTIFACTS, artifact_rows, produced=True)
+            if artifact_rows
+            else []
+        )
+        mark_produced(connection, named_pks)
+        events = [_INPUT] * len(input_pks) + [_OUTPUT] * (len(named_pks) + len(made_pks))
+        pks = [*input_pks, *named_pks, *made_pks]
+        _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
+    output_pks = named_pks + made_pks
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
         graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
-    return created, made
+    ((_, created),) = nodes.read_back(_EXECUTIONS, store, [execution_pk], execution_rows)
+    made = nodes.read_back(_ARTIFACTS, store, made_pks, artifact_rows)
+    return created, [artifact for _, artifact in made]
+
+
+@dataclass(frozen=True, slots=True)
+class _SqliteStatements:
+    execution: str
+    artifact: str
+    """A new artifact that an execution wrote (`produced` set)."""
+    event: str
+
+
+@functools.cache
+def _sqlite_statements(dialect: Dialect) -> _SqliteStatements:
+    """`record_execution`'s inserts, compiled once (from the statements the generic path runs)."""
+
+    def sql(statement: sa.Insert, columns: tuple[str, ...]) -> str:
+        text, positional = driver.insert_sql(dialect, statement, columns)
+        assert positional  # rows are tuples of `columns`
+        return text
+
+    return _SqliteStatements(
+        sql(nodes.insert_statement(_EXECUTIONS), _EXECUTIONS.insert_names),
+        sql(nodes.insert_statement(_ARTIFACTS), _ARTIFACTS.insert_names_produced),
+        sql(_events_insert(dialect.name), _EVENT_COLUMNS),
+    )
+
+
+def _write_on_sqlite(
+    connection: Connection,
+    store: StoreName,
+    store_pk: int,
+    execution_rows: list[tuple[Any, ...]],
+    artifact_rows: list[tuple[Any, ...]],
+    input_pks: list[int],
+    named_pks: list[int],
+    now: int,
+) -> tuple[int, list[int]]:
+    """The writes of `record_execution` on SQLite, checked beforehand: the execution, the
+    new outputs (rows of `nodes.new_rows`), the named outputs marked as written, and the
+    events of time `now`. Returns the ids of the execution and of the new artifacts.
+
+    This is the lineage hot path, and these are fixed statements: they run on the driver's
+    connection in the write transaction (`driver.sqlite_write`), a third less Python per
+    record than `nodes.write_rows` and `_insert_events`, which PostgreSQL runs."""
+    statements = _sqlite_statements(connection.dialect)
+    raw = driver.sqlite_driver_connection(connection)
+    spec, unwritten = _EXECUTIONS, execution_rows  # the rows an IntegrityError is about
+    try:
+        execution_pk = raw.execute(statements.execution, execution_rows[0]).lastrowid
+        made_pks: list[int] = []  # a row's id after its INSERT: never None
+        spec = _ARTIFACTS
+        for i, row in enumerate(artifact_rows):
+            unwritten = artifact_rows[i:]
+            cursor = raw.execute(statements.artifact, (*row, True))
+            made_pks.append(cursor.lastrowid)  # type: ignore[arg-type]
+        mark_produced(connection, named_pks)
+        # An input given twice is one event: the unique key keeps the first.
+        raw.executemany(
+            statements.event,
+            [(execution_pk, pk, "INPUT", now, "{}") for pk in input_pks]
+            + [(execution_pk, pk, "OUTPUT", now, "{}") for pk in (*named_pks, *made_pks)],
+        )
+    except sqlite3.Error as exc:
+        error = driver.wrap_sqlite_error(exc, "record_execution", (), connection.dialect)
+        if isinstance(exc, sqlite3.IntegrityError):
+            error = nodes.already_exists(connection, spec, store, store_pk, unwritten, error)
+        raise error from exc
+    assert execution_pk is not None
+    return execution_pk, made_pks
 
 
 _INPUT = Event(artifact="", type=EventType.INPUT)
 _OUTPUT = Event(artifact="", type=EventType.OUTPUT)
 """Events of the current time without labels (only read by `_insert_events`)."""
-
-
-def _new_output_ids(outputs: Sequence[Artifact | str]) -> list[str | None]:
-    """The ids given to the new output artifacts (None: to be drawn)."""
-    return [o.resource_id or None for o in outputs if isinstance(o, Artifact)]
 
 
 def _outputs(
@@ -160,31 +253,24 @@ def _outputs(
     store: StoreName,
     outputs: Sequence[Artifact | str],
     now: int,
-    fresh: Iterator[str] | None = None,
 ) -> tuple[list[Artifact], list[int]]:
-    """Create the new output artifacts (made at `now`, their ids from `fresh` when the
-    caller drew them); returns them and the row ids of all outputs (named ones first)."""
-    artifacts = [o for o in outputs if isinstance(o, Artifact)]
-    made = (
-        nodes.insert_with_ids(
-            connection,
-            store_pk,
-            store,
-            nodes.SPECS[Artifact],
-            artifacts,
-            _new_output_ids(outputs),
-            now=now,
-            produced=True,
-            fresh=fresh,
-        )
-        if artifacts
-        else []
-    )
+    """Create the new output artifacts (made at `now`); returns them and the row ids of all
+    outputs (named ones first)."""
     named = [o for o in outputs if isinstance(o, str)]
     output_pks = resolve_many(connection, stores, named, "artifacts", store_pk)
     mark_produced(connection, output_pks)
-    output_pks += [pk for pk, _ in made]
-    return [artifact for _, artifact in made], output_pks
+    artifacts = [o for o in outputs if isinstance(o, Artifact)]
+    if not artifacts:
+        return [], output_pks
+    given = [a.resource_id or None for a in artifacts]
+    fresh = nodes.fresh_ids(given)
+    rows = nodes.new_rows(
+        connection.dialect.name, store_pk, _ARTIFACTS, artifacts, given, now, fresh
+    )
+    schemas.validate_metadata(connection, store_pk, nodes.metadata_of(rows))
+    pks = nodes.write_rows(connection, store_pk, store, _ARTIFACTS, rows, produced=True)
+    made = nodes.read_back(_ARTIFACTS, store, pks, rows)
+    return [artifact for _, artifact in made], output_pks + pks
 
 
 _MARK_PRODUCED = (
