@@ -291,6 +291,21 @@ def test_record_execution_checks_every_part_before_writing(
     _nothing_written(store, parent, artifacts=1)
 
 
+def test_record_execution_refuses_inputs_from_another_store(
+    store: MetadataStore, parent: StoreName
+) -> None:
+    elsewhere = StoreName(parent.project, parent.location, "other")
+    store.get_or_create_metadata_store(elsewhere)
+    theirs = store.create(elsewhere, Artifact(display_name="theirs"), "data")
+    store.create(parent, Artifact(display_name="ours"), "data")
+    with pytest.raises(NotFoundError, match="metadataStores/other/artifacts/data"):
+        store.record_execution(parent, Execution(display_name="train"), inputs=[theirs.name])
+    with pytest.raises(NotFoundError, match="metadataStores/other/artifacts/data"):
+        store.record_execution(parent, Execution(display_name="train"), outputs=[theirs.name])
+    _nothing_written(store, parent, artifacts=1)
+    assert store.list(elsewhere, Execution).items == []
+
+
 def test_an_input_given_twice_is_one_event_and_an_input_may_also_be_an_output(
     store: MetadataStore, parent: StoreName
 ) -> None:

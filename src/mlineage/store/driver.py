@@ -120,6 +120,17 @@ def _render(compiled: _Compiled, dialect: Dialect, lists: dict[str, list[Any]]) 
     return sql
 
 
+def in_list_sql(dialect: Dialect, statement: sa.Select[Any], size: int) -> str:
+    """The SQL of `statement` for a positional driver, its one `IN` list spelled out as
+    `size` placeholders: its parameters are the other values in order, then the list's.
+    For a hot path that runs it on the driver's connection itself."""
+    compiled = _compile(dialect, statement, None)
+    names, expanding = compiled.names, compiled.expanding
+    if names is None or len(expanding) != 1 or names[-1] != expanding[0] or compiled.defaults:
+        raise ValueError("driver: in_list_sql takes a statement ending in its one IN list")
+    return _render(compiled, dialect, {expanding[0]: [None] * size})
+
+
 def _bind(compiled: _Compiled, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, Any]:
     """The SQL and the driver's parameters for one row of `values`."""
     merged = {**compiled.defaults, **values} if compiled.defaults else values

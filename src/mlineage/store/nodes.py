@@ -310,13 +310,9 @@ def _read_back(pks: list[int], rows: list[tuple[Any, ...]], width: int) -> list[
 
 
 @functools.cache
-def _insert(table: sa.Table) -> Any:
+def insert_statement(table: sa.Table) -> sa.Insert:
+    """The INSERT of new rows into `table` (one object per table: the driver caches by it)."""
     return table.insert()
-
-
-def insert_statement(spec: Spec[Any]) -> sa.Insert:
-    """The INSERT of new rows of `spec` (one statement object: the driver caches by it)."""
-    return _insert(spec.table)  # type: ignore[no-any-return]
 
 
 @functools.cache
@@ -339,7 +335,7 @@ def _insert_rows(
         statement = _insert_returning_id(spec.table)
         return [driver.scalar(connection, statement, dict(zip(names, rows[0], strict=True)))]
     # executemany: PostgreSQL would run INSERT ... RETURNING row by row.
-    pks = driver.insert_rows_returning_ids(connection, _insert(spec.table), names, rows)
+    pks = driver.insert_rows_returning_ids(connection, insert_statement(spec.table), names, rows)
     if pks is not None:
         return pks
     if not ids:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from mlineage.errors import InvalidArgumentError
-from mlineage.store import codec, dialects, driver, graph, nodes, schema, schemas
+from mlineage.store import codec, dialects, driver, graph, nodes, schema, schemas, scope
 from mlineage.store.scope import StoreIds, resolve, resolve_many
 from mlineage.types import Artifact, Event, EventType, Execution, StoreName
 
@@ -146,7 +146,11 @@ def record_execution(
     schemas.validate_metadata(
         connection, store_pk, nodes.metadata_of(execution_rows + artifact_rows)
     )
-    existing = resolve_many(connection, stores, [*inputs, *named_outputs], "artifacts", store_pk)
+    named = [*inputs, *named_outputs]
+    if dialect == "sqlite":
+        existing = _artifact_pks_on_sqlite(connection, stores, store, store_pk, named)
+    else:
+        existing = resolve_many(connection, stores, named, "artifacts", store_pk)
     input_pks, named_pks = existing[: len(inputs)], existing[len(inputs) :]
 
     if dialect == "sqlite":
@@ -191,10 +195,32 @@ def _sqlite_statements(dialect: Dialect) -> _SqliteStatements:
         return text
 
     return _SqliteStatements(
-        sql(nodes.insert_statement(_EXECUTIONS), _EXECUTIONS.insert_names),
-        sql(nodes.insert_statement(_ARTIFACTS), _ARTIFACTS.insert_names_produced),
+        sql(nodes.insert_statement(_EXECUTIONS.table), _EXECUTIONS.insert_names),
+        sql(nodes.insert_statement(_ARTIFACTS.table), _ARTIFACTS.insert_names_produced),
         sql(_events_insert(dialect.name), _EVENT_COLUMNS),
     )
+
+
+def _artifact_pks_on_sqlite(
+    connection: Connection, stores: StoreIds, store: StoreName, store_pk: int, names: list[str]
+) -> list[int]:
+    """`resolve_many` of the artifacts `names` (all in `store`), as one statement on the
+    driver's connection; a name it does not find goes to `resolve_many`, which raises the
+    NOT_FOUND naming it."""
+    if not names:
+        return []
+    ids = []
+    for name in names:
+        parsed = scope.parse_name(name, "artifacts")
+        if parsed.parent != store:
+            return resolve_many(connection, stores, names, "artifacts", store_pk)
+        ids.append(parsed.resource_id)
+    sql = driver.in_list_sql(connection.dialect, scope.nodes_lookup("artifacts"), len(ids))
+    raw = driver.sqlite_driver_connection(connection)
+    found = dict(raw.execute(sql, (store_pk, *ids)).fetchall())
+    if len(found) < len(set(ids)):
+        return resolve_many(connection, stores, names, "artifacts", store_pk)
+    return [found[i] for i in ids]
 
 
 def _write_on_sqlite(
