@@ -234,9 +234,9 @@ def artifacts_written(
 def executions_written(
     db: Path, synchronous: str, inputs: list[tuple[str, str]], uris: list[str]
 ) -> tuple[float, dict[str, int]]:
-    """Per output uri, a transaction as mlineage's `record_execution` runs it: insert the
-    execution, find its two inputs (resource ids, from `inputs`) by resource id, insert the
-    output artifact, then the three events. The seconds taken and the rows inserted."""
+    """Per output uri, a transaction as mlineage's `record_execution` runs it: find its two
+    inputs (resource ids, from `inputs`) by resource id, insert the execution and the output
+    artifact, then the three events. The seconds taken and the rows inserted."""
     connection, checkpointer = _writer(db, synchronous)
     tables = ("executions", "artifacts", "events")
     try:
@@ -256,8 +256,8 @@ def executions_written(
         start = time.perf_counter()
         for execution, input_ids, output in calls:
             connection.execute("BEGIN IMMEDIATE")
-            execution_pk = connection.execute(_INSERT_EXECUTION, execution).lastrowid
             read = connection.execute(_INPUT_IDS, input_ids).fetchall()
+            execution_pk = connection.execute(_INSERT_EXECUTION, execution).lastrowid
             output_pk = connection.execute(insert_output, output).lastrowid
             connection.executemany(
                 _INSERT_EVENT,

@@ -111,6 +111,30 @@ def test_rows_go_to_the_driver_only_in_the_tables_column_order(store: SqlStore) 
         assert connection.exec_driver_sql("SELECT a, b FROM pairs").all() == [("1", "2")]
 
 
+def test_a_statements_in_list_is_spelled_out_for_the_driver(store: SqlStore) -> None:
+    store.db.write(lambda c: c.exec_driver_sql("CREATE TABLE kv (k INTEGER, v TEXT)"))
+    store.db.write(
+        lambda c: c.exec_driver_sql("INSERT INTO kv VALUES (1, 'a'), (2, 'b'), (1, 'c')")
+    )
+    table = sa.table("kv", sa.column("k"), sa.column("v"))
+    by_list = sa.select(table.c.v).where(
+        table.c.k == sa.bindparam("k"), table.c.v.in_(sa.bindparam("vs", expanding=True))
+    )
+    list_first = sa.select(table.c.v).where(
+        table.c.v.in_(sa.bindparam("vs", expanding=True)), table.c.k == sa.bindparam("k")
+    )
+    with store.db.read() as connection:
+        sql = driver.in_list_sql(connection.dialect, by_list, 3)
+        raw = driver.sqlite_driver_connection(connection)
+        found = raw.execute(sql, (1, "a", "b", "c")).fetchall()
+        assert sorted(v for (v,) in found) == ["a", "c"]
+        # The list's values must come last: a statement binding them elsewhere is refused.
+        with pytest.raises(ValueError, match="IN list"):
+            driver.in_list_sql(connection.dialect, list_first, 3)
+        with pytest.raises(ValueError, match="IN list"):
+            driver.in_list_sql(connection.dialect, sa.select(table.c.v), 1)
+
+
 def test_a_failed_write_leaves_the_store_writable(store: SqlStore) -> None:
     store.create(PARENT, Artifact(uri="a"), "a")
     with pytest.raises(AlreadyExistsError):

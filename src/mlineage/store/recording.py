@@ -129,8 +129,9 @@ def record_execution(
 
     Every check runs before the first write (the rows' values, their metadata against the
     registered schemas, the names of inputs and named outputs): a bad record costs no
-    rolled-back inserts. This is the lineage hot path, so it runs the steps of
-    `nodes.insert_with_ids` itself, once for the execution and its outputs together."""
+    rolled-back inserts. This is the lineage hot path: it runs the steps of
+    `nodes.insert_with_ids` itself, once for the execution and its outputs together, and
+    on SQLite its statements on the driver's connection (`_write_on_sqlite`)."""
     now = codec.now_micros()
     new_outputs = [o for o in outputs if isinstance(o, Artifact)]
     named_outputs = [o for o in outputs if isinstance(o, str)]
@@ -146,28 +147,18 @@ def record_execution(
     schemas.validate_metadata(
         connection, store_pk, nodes.metadata_of(execution_rows + artifact_rows)
     )
+    on_sqlite = dialect == "sqlite"
     named = [*inputs, *named_outputs]
-    if dialect == "sqlite":
-        existing = _artifact_pks_on_sqlite(connection, stores, store, store_pk, named)
-    else:
-        existing = resolve_many(connection, stores, named, "artifacts", store_pk)
+    existing = (
+        _artifact_pks_on_sqlite(connection, stores, store, store_pk, named)
+        if on_sqlite
+        else resolve_many(connection, stores, named, "artifacts", store_pk)
+    )
     input_pks, named_pks = existing[: len(inputs)], existing[len(inputs) :]
-
-    if dialect == "sqlite":
-        execution_pk, made_pks = _write_on_sqlite(
-            connection, store, store_pk, execution_rows, artifact_rows, input_pks, named_pks, now
-        )
-    else:
-        (execution_pk,) = nodes.write_rows(connection, store_pk, store, _EXECUTIONS, execution_rows)
-        made_pks = (
-            nodes.write_rows(connection, store_pk, store, _ARTIFACTS, artifact_rows, produced=True)
-            if artifact_rows
-            else []
-        )
-        mark_produced(connection, named_pks)
-        events = [_INPUT] * len(input_pks) + [_OUTPUT] * (len(named_pks) + len(made_pks))
-        pks = [*input_pks, *named_pks, *made_pks]
-        _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
+    write = _write_on_sqlite if on_sqlite else _write
+    execution_pk, made_pks = write(
+        connection, store, store_pk, execution_rows, artifact_rows, input_pks, named_pks, now
+    )
     output_pks = named_pks + made_pks
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
@@ -175,6 +166,32 @@ def record_execution(
     ((_, created),) = nodes.read_back(_EXECUTIONS, store, [execution_pk], execution_rows)
     made = nodes.read_back(_ARTIFACTS, store, made_pks, artifact_rows)
     return created, [artifact for _, artifact in made]
+
+
+def _write(
+    connection: Connection,
+    store: StoreName,
+    store_pk: int,
+    execution_rows: list[tuple[Any, ...]],
+    artifact_rows: list[tuple[Any, ...]],
+    input_pks: list[int],
+    named_pks: list[int],
+    now: int,
+) -> tuple[int, list[int]]:
+    """The writes of `record_execution`, checked beforehand: the execution, the new outputs
+    (rows of `nodes.new_rows`), the named outputs marked as written, and the events of time
+    `now`. Returns the ids of the execution and of the new artifacts."""
+    (execution_pk,) = nodes.write_rows(connection, store_pk, store, _EXECUTIONS, execution_rows)
+    made_pks = (
+        nodes.write_rows(connection, store_pk, store, _ARTIFACTS, artifact_rows, produced=True)
+        if artifact_rows
+        else []
+    )
+    mark_produced(connection, named_pks)
+    events = [_INPUT] * len(input_pks) + [_OUTPUT] * (len(named_pks) + len(made_pks))
+    pks = [*input_pks, *named_pks, *made_pks]
+    _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
+    return execution_pk, made_pks
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +202,7 @@ class _SqliteStatements:
     event: str
 
 
-@functools.cache
+@functools.lru_cache(maxsize=8)  # by dialect: one per engine
 def _sqlite_statements(dialect: Dialect) -> _SqliteStatements:
     """`record_execution`'s inserts, compiled once (from the statements the generic path runs)."""
 
@@ -204,8 +221,8 @@ def _sqlite_statements(dialect: Dialect) -> _SqliteStatements:
 def _artifact_pks_on_sqlite(
     connection: Connection, stores: StoreIds, store: StoreName, store_pk: int, names: list[str]
 ) -> list[int]:
-    """`resolve_many` of the artifacts `names` (all in `store`), as one statement on the
-    driver's connection; a name it does not find goes to `resolve_many`, which raises the
+    """`resolve_many` of the artifacts `names` (all in `store`) on SQLite, as one statement
+    on the driver's connection; when a name is not found there, `resolve_many` raises the
     NOT_FOUND naming it."""
     if not names:
         return []
@@ -233,13 +250,10 @@ def _write_on_sqlite(
     named_pks: list[int],
     now: int,
 ) -> tuple[int, list[int]]:
-    """The writes of `record_execution` on SQLite, checked beforehand: the execution, the
-    new outputs (rows of `nodes.new_rows`), the named outputs marked as written, and the
-    events of time `now`. Returns the ids of the execution and of the new artifacts.
-
-    This is the lineage hot path, and these are fixed statements: they run on the driver's
-    connection in the write transaction (`driver.sqlite_write`), a third less Python per
-    record than `nodes.write_rows` and `_insert_events`, which PostgreSQL runs."""
+    """`_write` on SQLite. This is the lineage hot path, and these are fixed statements:
+    they run on the driver's connection in the write transaction (`driver.sqlite_write`),
+    without the layers of `nodes.write_rows` and `_insert_events` (which PostgreSQL needs
+    for its savepoints and named parameters)."""
     statements = _sqlite_statements(connection.dialect)
     raw = driver.sqlite_driver_connection(connection)
     spec, unwritten = _EXECUTIONS, execution_rows  # the rows an IntegrityError is about
