@@ -214,15 +214,17 @@ def insert_with_ids(
     *,
     ids: bool = True,
     now: int | None = None,
+    produced: bool = False,
 ) -> list[tuple[int, Node]]:
     """`insert`, also returning each new row's id (0 when `ids` is False, except on SQLite).
-    `now` (microseconds) is their create time when given, else the current time."""
+    `now` (microseconds) is their create time when given, else the current time; `produced`
+    marks new artifacts as an execution's outputs."""
     if now is None:
         now = codec.now_micros()
     fresh = fresh_ids(resource_ids)
     rows = new_rows(connection.dialect.name, store_pk, spec, resources, resource_ids, now, fresh)
     schemas.validate_metadata(connection, store_pk, metadata_of(rows))
-    pks = write_rows(connection, store_pk, store, spec, rows, ids=ids)
+    pks = write_rows(connection, store_pk, store, spec, rows, produced=produced, ids=ids)
     return read_back(spec, store, pks, rows)
 
 

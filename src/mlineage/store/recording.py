@@ -303,14 +303,10 @@ def _outputs(
     if not artifacts:
         return [], output_pks
     given = [a.resource_id or None for a in artifacts]
-    fresh = nodes.fresh_ids(given)
-    rows = nodes.new_rows(
-        connection.dialect.name, store_pk, _ARTIFACTS, artifacts, given, now, fresh
+    made = nodes.insert_with_ids(
+        connection, store_pk, store, _ARTIFACTS, artifacts, given, now=now, produced=True
     )
-    schemas.validate_metadata(connection, store_pk, nodes.metadata_of(rows))
-    pks = nodes.write_rows(connection, store_pk, store, _ARTIFACTS, rows, produced=True)
-    made = nodes.read_back(_ARTIFACTS, store, pks, rows)
-    return [artifact for _, artifact in made], output_pks + pks
+    return [artifact for _, artifact in made], output_pks + [pk for pk, _ in made]
 
 
 _MARK_PRODUCED = (
