@@ -155,10 +155,9 @@ def record_execution(
         else resolve_many(connection, stores, named, "artifacts", store_pk)
     )
     input_pks, named_pks = existing[: len(inputs)], existing[len(inputs) :]
+    checked = _Checked(store, store_pk, execution_rows, artifact_rows, input_pks, named_pks, now)
     write = _write_on_sqlite if on_sqlite else _write
-    execution_pk, made_pks = write(
-        connection, store, store_pk, execution_rows, artifact_rows, input_pks, named_pks, now
-    )
+    execution_pk, made_pks = write(connection, checked)
     output_pks = named_pks + made_pks
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
@@ -168,29 +167,40 @@ def record_execution(
     return created, [artifact for _, artifact in made]
 
 
-def _write(
-    connection: Connection,
-    store: StoreName,
-    store_pk: int,
-    execution_rows: list[tuple[Any, ...]],
-    artifact_rows: list[tuple[Any, ...]],
-    input_pks: list[int],
-    named_pks: list[int],
-    now: int,
-) -> tuple[int, list[int]]:
-    """The writes of `record_execution`, checked beforehand: the execution, the new outputs
-    (rows of `nodes.new_rows`), the named outputs marked as written, and the events of time
-    `now`. Returns the ids of the execution and of the new artifacts."""
-    (execution_pk,) = nodes.write_rows(connection, store_pk, store, _EXECUTIONS, execution_rows)
+@dataclass(slots=True)
+class _Checked:
+    """A record checked and ready to write: the rows of the execution and of its new outputs
+    (`nodes.new_rows`), the row ids of its inputs and named outputs, its time."""
+
+    store: StoreName
+    store_pk: int
+    execution_rows: list[tuple[Any, ...]]
+    artifact_rows: list[tuple[Any, ...]]
+    input_pks: list[int]
+    named_pks: list[int]
+    now: int
+
+
+def _write(connection: Connection, record: _Checked) -> tuple[int, list[int]]:
+    """The writes of `record_execution`: the execution, the new outputs, the named outputs
+    marked as written, and the events. Returns the ids of the execution and of the new
+    artifacts."""
+    store, store_pk = record.store, record.store_pk
+    (execution_pk,) = nodes.write_rows(
+        connection, store_pk, store, _EXECUTIONS, record.execution_rows
+    )
     made_pks = (
-        nodes.write_rows(connection, store_pk, store, _ARTIFACTS, artifact_rows, produced=True)
-        if artifact_rows
+        nodes.write_rows(
+            connection, store_pk, store, _ARTIFACTS, record.artifact_rows, produced=True
+        )
+        if record.artifact_rows
         else []
     )
+    input_pks, named_pks = record.input_pks, record.named_pks
     mark_produced(connection, named_pks)
     events = [_INPUT] * len(input_pks) + [_OUTPUT] * (len(named_pks) + len(made_pks))
     pks = [*input_pks, *named_pks, *made_pks]
-    _insert_events(connection, execution_pk, events, pks, new_execution=True, now=now)
+    _insert_events(connection, execution_pk, events, pks, new_execution=True, now=record.now)
     return execution_pk, made_pks
 
 
@@ -240,42 +250,36 @@ def _artifact_pks_on_sqlite(
     return [found[i] for i in ids]
 
 
-def _write_on_sqlite(
-    connection: Connection,
-    store: StoreName,
-    store_pk: int,
-    execution_rows: list[tuple[Any, ...]],
-    artifact_rows: list[tuple[Any, ...]],
-    input_pks: list[int],
-    named_pks: list[int],
-    now: int,
-) -> tuple[int, list[int]]:
+def _write_on_sqlite(connection: Connection, record: _Checked) -> tuple[int, list[int]]:
     """`_write` on SQLite. This is the lineage hot path, and these are fixed statements:
     they run on the driver's connection in the write transaction (`driver.sqlite_write`),
     without the layers of `nodes.write_rows` and `_insert_events` (which PostgreSQL needs
     for its savepoints and named parameters)."""
     statements = _sqlite_statements(connection.dialect)
     raw = driver.sqlite_driver_connection(connection)
-    spec, unwritten = _EXECUTIONS, execution_rows  # the rows an IntegrityError is about
+    now, artifact_rows = record.now, record.artifact_rows
+    spec, unwritten = _EXECUTIONS, record.execution_rows  # what an IntegrityError is about
     try:
-        execution_pk = raw.execute(statements.execution, execution_rows[0]).lastrowid
+        execution_pk = raw.execute(statements.execution, unwritten[0]).lastrowid
         made_pks: list[int] = []  # a row's id after its INSERT: never None
         spec = _ARTIFACTS
         for i, row in enumerate(artifact_rows):
             unwritten = artifact_rows[i:]
             cursor = raw.execute(statements.artifact, (*row, True))
             made_pks.append(cursor.lastrowid)  # type: ignore[arg-type]
-        mark_produced(connection, named_pks)
+        mark_produced(connection, record.named_pks)
         # An input given twice is one event: the unique key keeps the first.
         raw.executemany(
             statements.event,
-            [(execution_pk, pk, "INPUT", now, "{}") for pk in input_pks]
-            + [(execution_pk, pk, "OUTPUT", now, "{}") for pk in (*named_pks, *made_pks)],
+            [(execution_pk, pk, "INPUT", now, "{}") for pk in record.input_pks]
+            + [(execution_pk, pk, "OUTPUT", now, "{}") for pk in (*record.named_pks, *made_pks)],
         )
     except sqlite3.Error as exc:
         error = driver.wrap_sqlite_error(exc, "record_execution", (), connection.dialect)
         if isinstance(exc, sqlite3.IntegrityError):
-            error = nodes.already_exists(connection, spec, store, store_pk, unwritten, error)
+            error = nodes.already_exists(
+                connection, spec, record.store, record.store_pk, unwritten, error
+            )
         raise error from exc
     assert execution_pk is not None
     return execution_pk, made_pks
