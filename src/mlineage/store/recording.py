@@ -258,24 +258,26 @@ def _write_on_sqlite(connection: Connection, record: _Checked) -> tuple[int, lis
     statements = _sqlite_statements(connection.dialect)
     raw = driver.sqlite_driver_connection(connection)
     now, artifact_rows = record.now, record.artifact_rows
-    spec, unwritten = _EXECUTIONS, record.execution_rows  # what an IntegrityError is about
+    # What an error is about: the statement running, and the rows a taken id may be among.
+    sql, spec, unwritten = statements.execution, _EXECUTIONS, record.execution_rows
     try:
-        execution_pk = raw.execute(statements.execution, unwritten[0]).lastrowid
+        execution_pk = raw.execute(sql, unwritten[0]).lastrowid
         made_pks: list[int] = []  # a row's id after its INSERT: never None
-        spec = _ARTIFACTS
+        sql, spec = statements.artifact, _ARTIFACTS
         for i, row in enumerate(artifact_rows):
             unwritten = artifact_rows[i:]
-            cursor = raw.execute(statements.artifact, (*row, True))
+            cursor = raw.execute(sql, (*row, True))
             made_pks.append(cursor.lastrowid)  # type: ignore[arg-type]
         mark_produced(connection, record.named_pks)
+        sql = statements.event
         # An input given twice is one event: the unique key keeps the first.
         raw.executemany(
-            statements.event,
+            sql,
             [(execution_pk, pk, "INPUT", now, "{}") for pk in record.input_pks]
             + [(execution_pk, pk, "OUTPUT", now, "{}") for pk in (*record.named_pks, *made_pks)],
         )
     except sqlite3.Error as exc:
-        error = driver.wrap_sqlite_error(exc, "record_execution", (), connection.dialect)
+        error = driver.wrap_sqlite_error(exc, sql, (), connection.dialect)
         if isinstance(exc, sqlite3.IntegrityError):
             error = nodes.already_exists(
                 connection, spec, record.store, record.store_pk, unwritten, error
