@@ -175,3 +175,42 @@ def test_a_process_killed_inside_a_write_leaves_none_of_it_and_the_lock_free(
         assert store.get(made.name, Artifact).uri == "gs://b/after"
     finally:
         store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_forked_child_writes_on_connections_of_its_own_and_the_parent_goes_on(
+    tmp_path: Path,
+) -> None:
+    # multiprocessing forks by default on Linux: a worker forked from a process that has
+    # used a store must not use (or roll back, or close) the parent's SQLite connections.
+    parent = StoreName("p", "us-central1")
+    store = SqlStore(str(tmp_path / "forked.db"))
+    try:
+        store.create(parent, Artifact(uri="gs://b/before"))
+        assert store.list(parent, Artifact).items  # a read connection is back in the pool
+        writer, pool = store.db._writer, store.db.engine.pool
+        checkpointer = store.db.checkpointer
+        assert writer is not None
+        assert checkpointer is not None
+        thread = checkpointer._thread
+        pid = os.fork()
+        if pid == 0:  # the child: its exit code says what it found
+            code = 1
+            try:
+                made = store.create(parent, Artifact(uri="gs://b/child"))
+                own = store.db._writer is not writer and store.db.engine.pool is not pool
+                ticking = checkpointer._thread is not thread and checkpointer._thread is not None
+                read = store.get(made.name, Artifact).uri == "gs://b/child"
+                code = 0 if own and ticking and read else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.db._writer is writer  # the parent's connections are its own still
+        store.create(parent, Artifact(uri="gs://b/after"))
+        uris = sorted(a.uri for a in store.list(parent, Artifact).items)
+        assert uris == ["gs://b/after", "gs://b/before", "gs://b/child"]
+        with store.db.read() as connection:
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        store.close()

@@ -34,6 +34,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 
 WAL_AUTOCHECKPOINT_PAGES = 4000
 """SQLite's own checkpoint on each connection: past this many log pages (~8 MB of a new
@@ -58,40 +59,48 @@ class Checkpointer:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pid = 0
+        """The running thread, or None: set when it starts, cleared when it ends."""
         self._closed = False
         self.checkpoints = 0
         """How many checkpoints the thread has run (for tests)."""
+        _CHECKPOINTERS.add(self)
 
     def committed(self) -> None:
         """Note a commit: a checkpoint follows shortly. Cheap: called after every write."""
-        thread = self._thread
-        if thread is None or not thread.is_alive() or self._pid != os.getpid():
+        if self._thread is None:
             self._start()
         if not self._wake.is_set():
             self._wake.set()
 
     def _start(self) -> None:
-        if self._pid != os.getpid():
-            self._lock = threading.Lock()  # in a forked child, the parent's may be held
         with self._lock:
-            thread = self._thread
-            if self._closed or (
-                thread is not None and thread.is_alive() and self._pid == os.getpid()
-            ):
+            if self._closed or self._thread is not None:
                 return
-            self._wake = threading.Event()  # a forked child must not share the parent's
-            self._pid = os.getpid()
+            self._wake = threading.Event()
             thread = threading.Thread(
                 target=self._run, args=(self._wake,), name="mlineage-checkpoint", daemon=True
             )
+            self._thread = thread  # before it runs: its end clears it
             try:
                 thread.start()
             except RuntimeError:  # no thread to be had: SQLite's own checkpoints go on
-                return
-            self._thread = thread
+                self._thread = None
+
+    def _forget_thread(self) -> None:
+        """In a forked child: the parent's thread and locks are not this process's."""
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread = None
 
     def _run(self, wake: threading.Event) -> None:
+        try:
+            self._checkpoint_on_pokes(wake)
+        finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None  # the next commit starts another
+
+    def _checkpoint_on_pokes(self, wake: threading.Event) -> None:
         try:
             connection = sqlite3.connect(
                 self.path, timeout=1.0, isolation_level=None, check_same_thread=False
@@ -124,3 +133,14 @@ class Checkpointer:
         self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
+
+
+_CHECKPOINTERS: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
+
+
+def _forget_threads_in_child() -> None:
+    for checkpointer in list(_CHECKPOINTERS):
+        checkpointer._forget_thread()
+
+
+os.register_at_fork(after_in_child=_forget_threads_in_child)

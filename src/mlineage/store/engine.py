@@ -15,6 +15,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,7 +94,7 @@ class Database:
         )
         self._writer_lock = threading.Lock() if self.dialect == "sqlite" else None
         self._writer: Connection | None = None
-        self._writer_pid = 0
+        _DATABASES.add(self)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -158,9 +159,8 @@ class Database:
     def _run_held(self, work: Callable[[Connection], T]) -> T:
         """`_run` on the kept write connection (the caller holds `_writer_lock`)."""
         connection = self._writer
-        if connection is None or self._writer_pid != os.getpid():
+        if connection is None:
             connection = self._writer = self.engine.connect()
-            self._writer_pid = os.getpid()  # a forked child never uses its parent's
         try:
             return self._run(connection, work)
         except BaseException:
@@ -168,6 +168,17 @@ class Database:
             with contextlib.suppress(Exception):  # broken: the error that broke it is raised
                 connection.close()
             raise
+
+    def _forget_parent_connections(self) -> None:
+        """In a forked child: the parent's connections (the kept write connection and the
+        pool's) must not be used here, nor closed or rolled back, which would touch the
+        parent's transactions. They are left alone, and the child opens its own."""
+        if self._writer is not None:
+            _INHERITED.append(self._writer)  # never released: releasing rolls it back
+            self._writer = None
+        if self._writer_lock is not None:
+            self._writer_lock = threading.Lock()  # a parent's thread may have held it
+        self.engine.dispose(close=False)
 
     def _raise_if_timed_out(self, exc: DBAPIError) -> None:
         if dialects.is_timed_out(self.dialect, exc):
@@ -187,7 +198,20 @@ class Database:
         lock = self._writer_lock
         if lock is not None:
             with lock:  # waits for a write in progress
-                if self._writer is not None and self._writer_pid == os.getpid():
+                if self._writer is not None:
                     self._writer.close()
                 self._writer = None
         self.engine.dispose()
+
+
+_DATABASES: weakref.WeakSet[Database] = weakref.WeakSet()
+_INHERITED: list[Connection] = []
+"""In a forked child, the parent's kept write connections."""
+
+
+def _forget_parent_connections_in_child() -> None:
+    for database in list(_DATABASES):
+        database._forget_parent_connections()
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections_in_child)
