@@ -292,10 +292,15 @@ def write_rows(
 
 
 def read_back(
-    spec: Spec[Node], store: StoreName, pks: list[int], rows: list[tuple[Any, ...]]
+    spec: Spec[Node],
+    store: StoreName,
+    pks: list[int],
+    rows: list[tuple[Any, ...]],
+    times: codec.Times | None = None,
 ) -> list[tuple[int, Node]]:
-    """(id, node) of rows of `new_rows` inserted as `pks`, as a read would return them."""
-    return spec.from_rows(_read_back(pks, rows, len(spec.names)), store)
+    """(id, node) of rows of `new_rows` inserted as `pks`, as a read would return them
+    (`times` may be shared with other rows made at the same time)."""
+    return spec.from_rows(_read_back(pks, rows, len(spec.names)), store, times)
 
 
 # Helpers that are not generic in the node type: mypy (2.4) cannot type a star expression

@@ -162,8 +162,9 @@ def record_execution(
     if contexts:
         context_pks = resolve_many(connection, stores, list(contexts), "contexts", store_pk)
         graph.link_members(connection, context_pks, input_pks + output_pks, [execution_pk])
-    ((_, created),) = nodes.read_back(_EXECUTIONS, store, [execution_pk], execution_rows)
-    made = nodes.read_back(_ARTIFACTS, store, made_pks, artifact_rows)
+    times = codec.Times()  # the record's one time, read once
+    ((_, created),) = nodes.read_back(_EXECUTIONS, store, [execution_pk], execution_rows, times)
+    made = nodes.read_back(_ARTIFACTS, store, made_pks, artifact_rows, times)
     return created, [artifact for _, artifact in made]
 
 
