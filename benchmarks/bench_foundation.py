@@ -23,9 +23,10 @@ own defaults (see benchmarks/peers/README.md; `--peer-sync full` makes MLflow us
     python benchmarks/bench_foundation.py           # the full sizes
     python benchmarks/bench_foundation.py --repeat 3   # medians of 3 rounds
 
-A round runs every workload once on each side, mlineage's then the peers', so the rounds of
-`--repeat` interleave the two sides: a shared machine that slows down for a few minutes
-weighs on both alike.
+A round runs each workload on both sides back to back (mlineage's two, then the peer's; the
+peer's first in every other round), so a shared machine that slows down for a while weighs on
+both sides of a comparison alike; `--repeat` reports the medians of the rounds, and each
+round's own ratios.
 """
 
 from __future__ import annotations
@@ -232,41 +233,59 @@ def bench_experiment_df(store: SqlStore, url: str, n: int) -> float:
     return seconds
 
 
-def run_mlineage(folder: Path, sizes: dict[str, int], sync: str) -> dict[str, Measure]:
+def warm_up(folder: Path, sync: str) -> None:
+    """Warm up once per process and round, on a store of its own: imports (pandas for the
+    DataFrame), compiled statements, and the provenance scan of installed packages that the
+    first run of a process does in a background thread. The timed workloads are unchanged."""
     folder.mkdir(parents=True, exist_ok=True)
-    # Warm up once per process, on a store of its own: imports (pandas for the DataFrame),
-    # compiled statements, and the provenance scan of installed packages that the first run
-    # of a process does in a background thread. The timed workloads below are unchanged.
-    bench_log_metric(f"sqlite:///{folder / 'warmup'}.db?synchronous={sync}", 50)
+    url = f"sqlite:///{folder / 'warmup'}.db?synchronous={sync}"
+    bench_log_metric(url, 50)
     warm = _open(folder, "warmup", sync)
     bench_artifacts(warm, 200)
     bench_executions(warm, 20)
-    bench_experiment_df(warm, f"sqlite:///{folder / 'warmup'}.db?synchronous={sync}", 5)
+    bench_experiment_df(warm, url, 5)
     warm.close()
     provenance.imported_packages()  # the scan's thread must not share the timed part's CPU
     provenance.wait_for_pending()
+    settings.close()
+
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "artifacts": ("artifacts", "artifacts floor"),
+    "executions": ("executions", "executions floor"),
+    "log_metric": ("log_metric", "log_time_series"),
+    "experiment_df": ("experiment_df",),
+}
+"""Each group of mlineage's workloads, by the peer workload they are compared with."""
+
+
+def run_mlineage(folder: Path, sizes: dict[str, int], sync: str, group: str) -> dict[str, Measure]:
+    """The workloads of `group` (see GROUPS) on fresh stores in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
     results: dict[str, Measure] = {}
-    for workload in ("artifacts", "executions"):
-        store = _open(folder, f"{workload}-{sync}", sync)
-        bench = bench_artifacts if workload == "artifacts" else bench_executions
-        results[workload] = Measure(workload, sizes[workload], bench(store, sizes[workload]))
+    if group in ("artifacts", "executions"):
+        n = sizes[group]
+        store = _open(folder, f"{group}-{sync}", sync)
+        bench = bench_artifacts if group == "artifacts" else bench_executions
+        results[group] = Measure(group, n, bench(store, n))
         store.close()
-        floor = floor_artifacts if workload == "artifacts" else floor_executions
-        seconds, _ = floor(folder, f"{workload}-floor-{sync}", sync, sizes[workload])
-        results[f"{workload} floor"] = Measure(f"{workload} floor", sizes[workload], seconds)
-    for workload, bench_call in (
-        ("log_metric", bench_log_metric),
-        ("log_time_series", bench_log_time_series),
-    ):
-        url = f"sqlite:///{folder / f'{workload}-{sync}'}.db?synchronous={sync}"
-        results[workload] = Measure(
-            workload, sizes["log_metric"], bench_call(url, sizes["log_metric"])
-        )
-    url = f"sqlite:///{folder / f'df-{sync}'}.db?synchronous={sync}"
-    store = _open(folder, f"df-{sync}", sync)
-    n = sizes["experiment_df"]
-    results["experiment_df"] = Measure("experiment_df", n, bench_experiment_df(store, url, n))
-    store.close()
+        floor = floor_artifacts if group == "artifacts" else floor_executions
+        seconds, _ = floor(folder, f"{group}-floor-{sync}", sync, n)
+        results[f"{group} floor"] = Measure(f"{group} floor", n, seconds)
+    elif group == "log_metric":
+        n = sizes["log_metric"]
+        for workload, bench_call in (
+            ("log_metric", bench_log_metric),
+            ("log_time_series", bench_log_time_series),
+        ):
+            url = f"sqlite:///{folder / f'{workload}-{sync}'}.db?synchronous={sync}"
+            results[workload] = Measure(workload, n, bench_call(url, n))
+    else:
+        n = sizes["experiment_df"]
+        url = f"sqlite:///{folder / f'df-{sync}'}.db?synchronous={sync}"
+        store = _open(folder, f"df-{sync}", sync)
+        results["experiment_df"] = Measure("experiment_df", n, bench_experiment_df(store, url, n))
+        store.close()
     settings.close()
     return results
 
@@ -295,23 +314,32 @@ def main(argv: list[str] | None = None) -> int:
         fulls: list[dict[str, Measure]] = []
         peer_runs: dict[str, list[dict[str, Any]]] = {}
         unavailable: set[str] = set()
-        # One round is every workload once on each side, so a machine that slows down or
-        # speeds up for a few minutes weighs on both sides alike.
+        # A round runs each workload on both sides back to back (mlineage with NORMAL and
+        # FULL, then the peer; the peer first in every other round), so a machine that slows
+        # down for a while weighs on both sides of a comparison alike.
         for i in range(repeat):  # fresh files each time
-            normals.append(run_mlineage(folder / f"normal-{i}", sizes, "normal"))
-            fulls.append(run_mlineage(folder / f"full-{i}", sizes, "full"))
-            if not args.no_peers:
-                _run_peers_once(
-                    args.peer_sync, sizes, folder / "peers", repeat, peer_runs, unavailable
-                )
-        normal, full = _median_measures(normals), _median_measures(fulls)
+            normal: dict[str, Measure] = {}
+            full: dict[str, Measure] = {}
+            for sync in ("normal", "full"):
+                warm_up(folder / f"{sync}-{i}", sync)
+            for group in GROUPS:
+                peer_first = i % 2 == 1
+                if peer_first and not args.no_peers:
+                    _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
+                normal.update(run_mlineage(folder / f"normal-{i}", sizes, "normal", group))
+                full.update(run_mlineage(folder / f"full-{i}", sizes, "full", group))
+                if not peer_first and not args.no_peers:
+                    _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
+            normals.append(normal)
+            fulls.append(full)
+        normal_median, full_median = _median_measures(normals), _median_measures(fulls)
         peers = {
             key: _median_peer(runs) for key, runs in peer_runs.items() if key not in unavailable
         }
 
     if repeat > 1:
-        print(f"\nmedians of {repeat} rounds (each workload once on each side per round)")
-    rows = report(normal, full, peers, mode)
+        print(f"\nmedians of {repeat} rounds (each workload on both sides back to back per round)")
+    rows = report(normal_median, full_median, peers, mode)
     if repeat > 1:
         report_rounds(normals, fulls, peer_runs)
     if args.json:
@@ -324,8 +352,10 @@ def report_rounds(
     fulls: list[dict[str, Measure]],
     peer_runs: dict[str, list[dict[str, Any]]],
 ) -> None:
-    """Each round's figure, in the order the rounds ran: how far apart the runs were."""
+    """Each round's figures and ratios, in the order the rounds ran: how far apart the runs
+    were (a round's two sides ran back to back, so its ratios are paired)."""
     print("\neach round (ops/s; experiment_df in seconds): mlineage NORMAL | FULL | peer")
+    print("and each round's ratios: NORMAL | FULL")
     for workload in normals[0]:
         peer, peer_workload = PEER_OF[workload]
         seconds = workload == "experiment_df"
@@ -336,14 +366,31 @@ def report_rounds(
             )
             for side in (normals, fulls)
         ]
+        theirs_runs = peer_runs.get(f"{peer}:{peer_workload}", [])
         theirs = " ".join(
-            spell.format(run["seconds"] if seconds else run["ops_per_sec"])
-            for run in peer_runs.get(f"{peer}:{peer_workload}", [])
+            spell.format(run["seconds"] if seconds else run["ops_per_sec"]) for run in theirs_runs
         )
         print(f"  {workload:<18}{ours[0]} | {ours[1]} | {theirs or '-'}")
+        if len(theirs_runs) == len(normals):
+            ratios = [
+                " ".join(
+                    f"{_ratio(m[workload], run):.1f}x"
+                    for m, run in zip(side, theirs_runs, strict=True)
+                )
+                for side in (normals, fulls)
+            ]
+            print(f"  {'':<18}{ratios[0]} | {ratios[1]}")
 
 
-def _run_peers_once(
+def _ratio(ours: Measure, theirs: dict[str, Any]) -> float:
+    """How many times faster mlineage is (rates: ours/theirs; seconds: theirs/ours)."""
+    if ours.workload == "experiment_df":
+        return float(theirs["seconds"]) / ours.seconds
+    return ours.rate / float(theirs["ops_per_sec"])
+
+
+def _run_peer(
+    group: str,
     peer_sync: str,
     sizes: dict[str, int],
     folder: Path,
@@ -351,28 +398,26 @@ def _run_peers_once(
     runs: dict[str, list[dict[str, Any]]],
     unavailable: set[str],
 ) -> None:
-    """Each peer workload once, appended to `runs` (a peer that fails is left out)."""
-    done: set[str] = set()
-    for workload, (peer, peer_workload) in PEER_OF.items():
-        key = f"{peer}:{peer_workload}"
-        if key in unavailable or key in done:
-            continue
-        size = sizes["log_metric" if workload == "log_time_series" else workload]
-        done.add(key)
-        try:
-            result = run_peer(
-                peer,
-                peer_workload,
-                size,
-                folder,
-                sync=peer_sync if peer == "mlflow" else "default",
-                reuse_setup=repeat > 1,  # the untimed fixture, built once
-            )
-        except PeerError as exc:
-            print(f"peer {key} unavailable: {exc}", file=sys.stderr)
-            unavailable.add(key)
-            continue
-        runs.setdefault(key, []).append(result)
+    """The peer workload that mlineage's `group` is compared with, once, appended to `runs`
+    (a peer that fails is left out)."""
+    peer, peer_workload = PEER_OF[group]
+    key = f"{peer}:{peer_workload}"
+    if key in unavailable:
+        return
+    try:
+        result = run_peer(
+            peer,
+            peer_workload,
+            sizes[group],
+            folder / "peers",
+            sync=peer_sync if peer == "mlflow" else "default",
+            reuse_setup=repeat > 1,  # the untimed fixture, built once
+        )
+    except PeerError as exc:
+        print(f"peer {key} unavailable: {exc}", file=sys.stderr)
+        unavailable.add(key)
+        return
+    runs.setdefault(key, []).append(result)
 
 
 def _median_measures(runs: list[dict[str, Measure]]) -> dict[str, Measure]:

@@ -216,6 +216,51 @@ def test_foundation_runs_every_workload_at_its_size(
         assert line.endswith("x" if row["target_ratio"] else "bound")
 
 
+def test_foundation_rounds_run_each_workload_beside_its_peer(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A round runs each workload's two mlineage sides and its peer back to back, the peer
+    first in every other round, and reports each round's paired ratios."""
+    bench = load("bench_foundation", monkeypatch)
+    monkeypatch.setitem(bench.SIZES, "quick", FOUNDATION_SIZES)
+    ran = _check_foundation_workloads(bench, monkeypatch)
+
+    def run_peer(peer: str, workload: str, size: int, folder: Path, **_: Any) -> dict[str, Any]:
+        ran.append(f"peer {peer}:{workload} {size}")
+        return {"seconds": 100.0, "ops_per_sec": 1.0}
+
+    monkeypatch.setattr(bench, "run_peer", run_peer)
+    assert bench.main(["--quick", "--repeat", "2"]) == 0
+
+    a, e, m = (FOUNDATION_SIZES[w] for w in ("artifacts", "executions", "log_metric"))
+    ours = {
+        "artifacts": [f"artifacts {a}", f"artifacts floor {a}"] * 2,
+        "executions": [f"executions {e}", f"executions floor {e}"] * 2,
+        "log_metric": [f"log_metric {m}", f"log_time_series {m}"] * 2,
+        "experiment_df": [],  # not logged by the wrappers
+    }
+    peers = {
+        "artifacts": f"peer mlmd:artifacts {a}",
+        "executions": f"peer mlmd:executions {e}",
+        "log_metric": f"peer mlflow:log_metric {m}",
+        "experiment_df": f"peer mlflow:search_runs_df {FOUNDATION_SIZES['experiment_df']}",
+    }
+    first = [line for group in peers for line in [*ours[group], peers[group]]]
+    second = [line for group in peers for line in [peers[group], *ours[group]]]
+    timed = [line for line in ran if line in first]  # warm-ups run other sizes
+    assert timed == first + second
+
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    at = lines.index("and each round's ratios: NORMAL | FULL")
+    for workload in FOUNDATION_WORKLOADS:
+        (row,) = [i for i, line in enumerate(lines[at:]) if line.startswith(f"  {workload:<18}")]
+        ratios = lines[at + row + 1].split()  # 2 rounds a side: "Nx Nx | Nx Nx"
+        assert len(ratios) == 5, ratios
+        assert ratios[2] == "|", ratios
+        assert all(re.fullmatch(r"\d+\.\dx", r) for r in ratios[:2] + ratios[3:]), ratios
+
+
 def test_foundation_reports_missing_peers_unavailable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -224,7 +269,8 @@ def test_foundation_reports_missing_peers_unavailable(
     runs: dict[str, list[dict[str, Any]]] = {}
     unavailable: set[str] = set()
 
-    bench._run_peers_once("default", FOUNDATION_SIZES, tmp_path / "peers", 1, runs, unavailable)
+    for group in bench.GROUPS:
+        bench._run_peer(group, "default", FOUNDATION_SIZES, tmp_path, 1, runs, unavailable)
 
     keys = {"mlmd:artifacts", "mlmd:executions", "mlflow:log_metric", "mlflow:search_runs_df"}
     assert (runs, unavailable) == ({}, keys)
