@@ -108,7 +108,7 @@ class StoreName:
 
     @classmethod
     def parse(cls, name: str) -> StoreName:
-        match = _STORE_RE.match(name)
+        match = _STORE_RE.match(name) if isinstance(name, str) else None
         if match is None:
             raise InvalidArgumentError(
                 "parent",
@@ -134,7 +134,7 @@ class ResourceName:
 
     @classmethod
     def parse(cls, name: str, kind: ResourceKind | None = None) -> ResourceName:
-        match = _RESOURCE_RE.match(name)
+        match = _RESOURCE_RE.match(name) if isinstance(name, str) else None
         if match is None or (kind is not None and match["kind"] != kind):
             expected = kind or "{kind}"
             raise InvalidArgumentError(

@@ -306,6 +306,22 @@ def test_record_execution_refuses_inputs_from_another_store(
     assert store.list(elsewhere, Execution).items == []
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["{parent}/executions/data", "{parent}/artifacts/", "{parent}/artifacts/a/b", "data", 42],
+    ids=["an execution", "no id", "a path", "not a name", "not text"],
+)
+def test_record_execution_refuses_an_input_that_is_not_an_artifact_name(
+    store: MetadataStore, parent: StoreName, bad: object
+) -> None:
+    data = store.create(parent, Artifact(display_name="data"), "data")
+    name = bad.format(parent=parent) if isinstance(bad, str) else bad
+    with pytest.raises(InvalidArgumentError) as error:
+        store.record_execution(parent, Execution(display_name="train"), inputs=[data.name, name])  # type: ignore[list-item]
+    assert error.value.field in ("name", "inputs[1]"), error.value  # REST checks types first
+    _nothing_written(store, parent, artifacts=1)
+
+
 def test_an_input_given_twice_is_one_event_and_an_input_may_also_be_an_output(
     store: MetadataStore, parent: StoreName
 ) -> None:

@@ -233,22 +233,30 @@ def _artifact_pks_on_sqlite(
     connection: Connection, stores: StoreIds, store: StoreName, store_pk: int, names: list[str]
 ) -> list[int]:
     """`resolve_many` of the artifacts `names` (all in `store`) on SQLite, as one statement
-    on the driver's connection; when a name is not found there, `resolve_many` raises the
-    NOT_FOUND naming it."""
+    on the driver's connection; a name that is not of an artifact of `store`, or not found,
+    goes to `resolve_many`, which raises the error naming it."""
     if not names:
         return []
+    prefix = f"{store}/artifacts/"
+    cut = len(prefix)
     ids = []
     for name in names:
-        parsed = scope.parse_name(name, "artifacts")
-        if parsed.parent != store:
+        resource_id = name[cut:] if type(name) is str and name.startswith(prefix) else ""
+        if not resource_id or "/" in resource_id:
             return resolve_many(connection, stores, names, "artifacts", store_pk)
-        ids.append(parsed.resource_id)
-    sql = driver.in_list_sql(connection.dialect, scope.nodes_lookup("artifacts"), len(ids))
+        ids.append(resource_id)
     raw = driver.sqlite_driver_connection(connection)
-    found = dict(raw.execute(sql, (store_pk, *ids)).fetchall())
+    found = dict(
+        raw.execute(_lookup_sql(connection.dialect, len(ids)), (store_pk, *ids)).fetchall()
+    )
     if len(found) < len(set(ids)):
         return resolve_many(connection, stores, names, "artifacts", store_pk)
     return [found[i] for i in ids]
+
+
+@functools.lru_cache(maxsize=64)  # by dialect and count: a few per engine
+def _lookup_sql(dialect: Dialect, size: int) -> str:
+    return driver.in_list_sql(dialect, scope.nodes_lookup("artifacts"), size)
 
 
 def _write_on_sqlite(connection: Connection, record: _Checked) -> tuple[int, list[int]]:
