@@ -6,6 +6,9 @@ writing, taken by whichever thread writes when no other thread of the process is
 connection out of the pool and back for every transaction costs as much as a small
 transaction's statements. A thread that finds it taken (or a write started inside a write)
 uses a pooled connection as before and waits for the database's lock like any other writer.
+
+A process forked from one that has used a `Database` (multiprocessing's default on Linux)
+opens connections of its own: SQLite and PostgreSQL connections must not cross a fork.
 """
 
 from __future__ import annotations
