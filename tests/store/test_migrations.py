@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from mlineage.errors import FailedPreconditionError
 from mlineage.store import migrate
 from mlineage.store.engine import Database, create_engine
-from mlineage.store.schema import metadata
+from mlineage.store.schema import POSTGRESQL_ONLY_INDEXES, metadata
 from mlineage.store.sql import SqlStore
 
 
@@ -24,12 +24,67 @@ def test_head_constant_matches_the_migrations_folder() -> None:
     assert migrate.script_head() == migrate.HEAD_REVISION
 
 
+def _on_sqlite(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+    """What SQLite has of the declared schema: all but the PostgreSQL-only indexes."""
+    return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+
+
+def declared_schema_differences(connection: sa.Connection) -> list[Any]:
+    """How the database differs from the declared schema, as its dialect builds it."""
+    opts = {"include_object": _on_sqlite} if connection.dialect.name == "sqlite" else {}
+    return list(compare_metadata(MigrationContext.configure(connection, opts=opts), metadata))
+
+
 def test_migrations_build_the_declared_schema(store_path: Path) -> None:
     SqlStore(str(store_path)).close()
     engine = sa.create_engine(f"sqlite:///{store_path}")
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = declared_schema_differences(connection)
+        indexes = set(connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
     assert differences == []
+    assert not indexes & POSTGRESQL_ONLY_INDEXES
+    assert "ix_contexts_store_id_display_name" in indexes
+
+
+def _sqlite_indexes(path: Path, table: str) -> set[str]:
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        names = {index["name"] for index in sa.inspect(connection).get_indexes(table)}
+    engine.dispose()
+    return {name for name in names if name is not None}
+
+
+def test_a_store_at_0005_drops_the_sort_indexes_on_sqlite_and_gets_them_back_down(
+    store_path: Path,
+) -> None:
+    from alembic import command
+
+    from mlineage.types import Artifact, Execution, StoreName
+
+    engine = sa.create_engine(f"sqlite:///{store_path}")
+    with engine.begin() as connection:
+        command.upgrade(migrate.alembic_config(connection), "0005")
+    engine.dispose()
+    sort_indexes = {"ix_artifacts_store_id_display_name", "ix_artifacts_store_id_schema_title"}
+    assert sort_indexes <= _sqlite_indexes(store_path, "artifacts")
+
+    parent = StoreName("p", "us-central1")
+    store = SqlStore(str(store_path))  # upgrades to head
+    store.create_many(parent, [Artifact(display_name=n) for n in ("b", "c", "a")])
+    store.record_execution(parent, Execution(display_name="run"))
+    ordered = store.list(parent, Artifact, order_by="display_name desc").items
+    assert [a.display_name for a in ordered] == ["c", "b", "a"]
+    store.close()
+    assert not sort_indexes & _sqlite_indexes(store_path, "artifacts")
+    assert not {"ix_executions_store_id_display_name", "ix_executions_store_id_schema_title"} & (
+        _sqlite_indexes(store_path, "executions")
+    )
+
+    engine = sa.create_engine(f"sqlite:///{store_path}")
+    with engine.begin() as connection:
+        command.downgrade(migrate.alembic_config(connection), "0005")
+    engine.dispose()
+    assert sort_indexes <= _sqlite_indexes(store_path, "artifacts")
 
 
 def test_an_empty_file_is_upgraded_on_open_and_data_survives_reopening(store_path: Path) -> None:
@@ -205,7 +260,7 @@ def _postgres_collations(connection: sa.Connection) -> dict[tuple[str, str], str
 def test_postgres_migrations_build_the_declared_schema_and_collations(postgres_url: str) -> None:
     engine = _raw_engine(postgres_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = declared_schema_differences(connection)
         collations = _postgres_collations(connection)
     engine.dispose()
     assert differences == []
@@ -369,7 +424,7 @@ def test_a_store_at_0003_with_runs_upgrades_keeping_them_in_page_order(
         }
         found = connection.execute(sa.text("SELECT resource_id, id FROM contexts"))
         ids = dict(found.all())
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = declared_schema_differences(connection)
     assert differences == []
 
     assert [r.context.display_name for r in store.list_runs(experiment).items] == _EXP_ORDER

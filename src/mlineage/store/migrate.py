@@ -19,7 +19,7 @@ from mlineage.errors import FailedPreconditionError
 from mlineage.store import dialects
 from mlineage.store.engine import Database, create_engine
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest migration; a test checks it matches the migrations folder."""
 
 _MIGRATIONS = Path(__file__).with_name("migrations")

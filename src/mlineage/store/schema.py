@@ -86,8 +86,16 @@ metadata_stores = Table(
 )
 
 
-def _node_table(name: str, *extra: Column[object]) -> Table:
-    """Artifacts, executions and contexts share these columns."""
+def _node_table(name: str, *extra: Column[object], sort_indexes_on_sqlite: bool = True) -> Table:
+    """Artifacts, executions and contexts share these columns. Without
+    `sort_indexes_on_sqlite`, the (store, schema_title) and (store, display_name) indexes are
+    made on PostgreSQL only (see POSTGRESQL_ONLY_INDEXES)."""
+    sort_indexes = [
+        Index(f"ix_{name}_store_id_schema_title", "store_id", "schema_title"),
+        Index(f"ix_{name}_store_id_display_name", "store_id", "display_name"),
+    ]
+    if not sort_indexes_on_sqlite:
+        sort_indexes = [index.ddl_if(dialect="postgresql") for index in sort_indexes]
     return Table(
         name,
         metadata,
@@ -105,11 +113,21 @@ def _node_table(name: str, *extra: Column[object]) -> Table:
         Column("update_time", Micros, nullable=False),
         *extra,
         UniqueConstraint("store_id", "resource_id"),
-        Index(None, "store_id", "schema_title"),
         Index(None, "store_id", "create_time", "id"),
-        Index(None, "store_id", "display_name"),
+        *sort_indexes,
         sqlite_autoincrement=True,  # ids are never reused: caches of ids stay safe
     )
+
+
+# SQLite's planner lists these tables in create-time order, filtering as it goes (filters on
+# display_name or schema_title included), so on SQLite these indexes serve only lists sorted
+# by display name or schema title, while every insert of the lineage hot path pays for them
+# (12% of `record_execution`). PostgreSQL's planner filters with them too: they stay there.
+POSTGRESQL_ONLY_INDEXES = frozenset(
+    f"ix_{table}_store_id_{column}"
+    for table in ("artifacts", "executions")
+    for column in ("schema_title", "display_name")
+)
 
 
 artifacts = _node_table(
@@ -119,6 +137,7 @@ artifacts = _node_table(
     Column("fingerprint", exact_string(80), nullable=False, default=""),
     # An OUTPUT event names it: an execution wrote it (events are never deleted).
     Column("produced", Boolean, nullable=False, server_default=false()),
+    sort_indexes_on_sqlite=False,
 )
 # The writes of one URI apart from its reads, each in time order: how lineage finds the
 # write a read saw, and the reads of a write, without passing the URI's other records.
@@ -134,6 +153,7 @@ Index(
 executions = _node_table(
     "executions",
     Column("state", exact_string(32), nullable=False),
+    sort_indexes_on_sqlite=False,
 )
 
 contexts = _node_table("contexts")
