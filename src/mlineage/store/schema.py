@@ -87,9 +87,9 @@ metadata_stores = Table(
 
 
 def _node_table(name: str, *extra: Column[object], sort_indexes_on_sqlite: bool = True) -> Table:
-    """Artifacts, executions and contexts share these columns. Without
-    `sort_indexes_on_sqlite`, the (store, schema_title) and (store, display_name) indexes are
-    made on PostgreSQL only (see POSTGRESQL_ONLY_INDEXES)."""
+    """Artifacts, executions and contexts share these columns. With
+    `sort_indexes_on_sqlite=False`, the (store, schema_title) and (store, display_name)
+    indexes are made on PostgreSQL only (see POSTGRESQL_ONLY_INDEXES)."""
     sort_indexes = [
         Index(f"ix_{name}_store_id_schema_title", "store_id", "schema_title"),
         Index(f"ix_{name}_store_id_display_name", "store_id", "display_name"),
