@@ -456,8 +456,6 @@ def report(
         if workload == "experiment_df":
             ours_n, ours_f = measure.seconds, full[workload].seconds
             theirs = peer_result["seconds"] if peer_result else None
-            ratio_n = theirs / ours_n if theirs else None
-            ratio_f = theirs / ours_f if theirs else None
             cells = (
                 f"{ours_n:>15.3f}s",
                 f"{ours_f:>14.3f}s",
@@ -466,13 +464,16 @@ def report(
         else:
             ours_n, ours_f = measure.rate, full[workload].rate
             theirs = peer_result["ops_per_sec"] if peer_result else None
-            ratio_n = ours_n / theirs if theirs else None
-            ratio_f = ours_f / theirs if theirs else None
             cells = (
                 f"{ours_n:>16,.0f}",
                 f"{ours_f:>15,.0f}",
                 f"{theirs:>11,.0f}" if theirs else f"{'-':>11}",
             )
+        ratio_n, ratio_f = (
+            (_ratio(measure, peer_result), _ratio(full[workload], peer_result))
+            if peer_result and theirs
+            else (None, None)
+        )
         peer_label = f"{peer} {peer_workload}"
         ratio_cells = "".join(f"{r:>8.1f}x" if r else f"{'-':>9}" for r in (ratio_n, ratio_f))
         target = f"{TARGETS[workload]:>7}x" if workload in TARGETS else f"{'bound':>8}"

@@ -237,14 +237,9 @@ def _artifact_pks_on_sqlite(
     goes to `resolve_many`, which raises the error naming it."""
     if not names:
         return []
-    prefix = f"{store}/artifacts/"
-    cut = len(prefix)
-    ids = []
-    for name in names:
-        resource_id = name[cut:] if type(name) is str and name.startswith(prefix) else ""
-        if not resource_id or "/" in resource_id:
-            return resolve_many(connection, stores, names, "artifacts", store_pk)
-        ids.append(resource_id)
+    ids = scope.resource_ids_in(store, "artifacts", names)
+    if ids is None:
+        return resolve_many(connection, stores, names, "artifacts", store_pk)
     raw = driver.sqlite_driver_connection(connection)
     found = dict(
         raw.execute(_lookup_sql(connection.dialect, len(ids)), (store_pk, *ids)).fetchall()

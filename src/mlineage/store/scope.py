@@ -7,6 +7,7 @@ simply does not resolve.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,20 @@ def parse_name(name: str, kind: ResourceKind) -> ResourceName:
     if len(_PARENTS) < 1000 and name.startswith(text + "/"):
         _PARENTS[text] = parsed.parent
     return parsed
+
+
+def resource_ids_in(store: StoreName, kind: ResourceKind, names: Sequence[str]) -> list[str] | None:
+    """The resource ids of `names` when each is a name of a `kind` of `store`, else None
+    (`parse_name` then tells what is wrong). Builds no name objects: for hot paths."""
+    prefix = f"{store}/{kind}/"
+    cut = len(prefix)
+    ids = []
+    for name in names:
+        resource_id = name[cut:] if type(name) is str and name.startswith(prefix) else ""
+        if not resource_id or "/" in resource_id:
+            return None
+        ids.append(resource_id)
+    return ids
 
 
 def resolve(connection: Connection, stores: StoreIds, name: str, kind: ResourceKind) -> NodeRef:

@@ -19,22 +19,23 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_INDEXES = [
-    (table, f"ix_{table}_store_id_{column}")
+_SORT_INDEXES = [
+    (table, column)
     for table in ("artifacts", "executions")
     for column in ("schema_title", "display_name")
 ]
+"""(table, column) of each index, named ix_{table}_store_id_{column}, on (store_id, column)."""
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
-    for table, index in _INDEXES:
-        op.drop_index(index, table_name=table)
+    for table, column in _SORT_INDEXES:
+        op.drop_index(f"ix_{table}_store_id_{column}", table_name=table)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
-    for table, index in _INDEXES:
-        op.create_index(index, table, ["store_id", index.rsplit("_store_id_", 1)[1]])
+    for table, column in _SORT_INDEXES:
+        op.create_index(f"ix_{table}_store_id_{column}", table, ["store_id", column])
