@@ -23,16 +23,19 @@ own defaults (see benchmarks/peers/README.md; `--peer-sync full` makes MLflow us
     python benchmarks/bench_foundation.py           # the full sizes
     python benchmarks/bench_foundation.py --repeat 3   # medians of 3 rounds
 
-A round runs each workload on both sides back to back (mlineage's two, then the peer's; the
-peer's first in every other round), so a shared machine that slows down for a while weighs on
-both sides of a comparison alike; `--repeat` reports the medians of the rounds, and each
-round's own ratios.
+(a) and (b) run in parts, mlineage's two sides and the peer's process taking turns part by
+part (`run_in_turns`); the others run on both sides back to back (mlineage's two, then the
+peer's; the peer's first in every other round). So a shared machine that slows down for a
+while weighs on both sides of a comparison alike; `--repeat` reports the medians of the
+rounds, and each round's own ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sqlite3
 import sys
 import tempfile
 import time
@@ -48,12 +51,15 @@ from mlineage.store.sql import SqlStore
 from mlineage.types import Artifact, Context, Execution, StoreName
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-from run_peer import PeerError, run_peer
+from _workload_common import part_ranges
+from run_peer import PeerError, PeerParts, run_peer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import floors
 
 PARENT = StoreName("bench", "us-central1")
+SYNCS = ("normal", "full")
+"""mlineage's two sides: its default durability, and ml-metadata's (see the docstring)."""
 SIZES = {
     "quick": {"artifacts": 10_000, "executions": 2_000, "log_metric": 500, "experiment_df": 1_000},
     "full": {
@@ -120,14 +126,19 @@ def _batches(n: int) -> list[range]:
     return [range(start, min(start + 100, n)) for start in range(0, n, 100)]
 
 
-def bench_artifacts(store: SqlStore, n: int) -> float:
-    batches = [[Artifact(**_dataset(i)) for i in batch] for batch in _batches(n)]
+Steps = tuple[Callable[[int], None], int]
+"""A timed workload as its steps: the function running step i, and how many steps there are."""
 
-    def work() -> None:
-        for batch in batches:
-            store.create_many(PARENT, batch)
 
-    return _timed(work)
+def artifact_steps(store: SqlStore, n: int) -> Steps:
+    """Workload (a) on `store`: step k creates the k-th batch of 100 artifacts. The step makes
+    their objects, as ml-metadata's workload makes its protos: a caller pays for them."""
+    batches = _batches(n)
+
+    def create_batch(k: int) -> None:
+        store.create_many(PARENT, [Artifact(**_dataset(i)) for i in batches[k]])
+
+    return create_batch, len(batches)
 
 
 def _inputs(store: SqlStore, n: int) -> list[Artifact]:
@@ -137,19 +148,82 @@ def _inputs(store: SqlStore, n: int) -> list[Artifact]:
     )
 
 
-def bench_executions(store: SqlStore, n: int) -> float:
+def execution_steps(store: SqlStore, n: int) -> Steps:
+    """Workload (b) on `store`: step i records the i-th execution (its inputs made first)."""
     inputs = _inputs(store, n)
 
-    def work() -> None:
-        for i in range(n):
-            store.record_execution(
-                PARENT,
-                Execution(display_name=f"train-{i}"),
-                inputs=[inputs[2 * i].name, inputs[2 * i + 1].name],
-                outputs=[Artifact(schema_title="system.Model", uri=f"gs://bench/out/{i}")],
-            )
+    def record(i: int) -> None:
+        store.record_execution(
+            PARENT,
+            Execution(display_name=f"train-{i}"),
+            inputs=[inputs[2 * i].name, inputs[2 * i + 1].name],
+            outputs=[Artifact(schema_title="system.Model", uri=f"gs://bench/out/{i}")],
+        )
 
-    return _timed(work)
+    return record, n
+
+
+STEPS: dict[str, Callable[[SqlStore, int], Steps]] = {
+    "artifacts": artifact_steps,
+    "executions": execution_steps,
+}
+"""The workloads that run in parts beside their peer's (see `run_in_turns`)."""
+
+
+def _timed_steps(steps: Steps, part: range | None = None) -> float:
+    """The seconds of the steps of `part` (all of them when None)."""
+    run, count = steps
+    start = time.perf_counter()
+    for i in range(count) if part is None else part:
+        run(i)
+    return time.perf_counter() - start
+
+
+def bench_artifacts(store: SqlStore, n: int) -> float:
+    return _timed_steps(artifact_steps(store, n))
+
+
+def bench_executions(store: SqlStore, n: int) -> float:
+    return _timed_steps(execution_steps(store, n))
+
+
+PARTS = 10
+"""Workloads (a) and (b) run in this many parts on every side, the sides taking turns."""
+
+
+def run_in_turns(
+    stores: dict[str, SqlStore], n: int, group: str, peer: PeerParts | None, first: int
+) -> dict[str, float]:
+    """Workload `group` ((a) or (b), `n` operations) on each of `stores` and on `peer`, in
+    `PARTS` parts each. The sides take turns part by part, the side that starts rotating
+    (from `first`), so a machine whose speed drifts weighs on every side alike; run one
+    after the other, a minute apart, one side's ratio to another moved by a third between
+    rounds. After each of its parts a store's log is checkpointed untimed (`_settle`), as
+    the peer, whose rollback journal writes everything before a call returns, leaves no
+    work behind either. Returns each store's seconds (the peer's come with its result)."""
+    steps = {side: STEPS[group](store, n) for side, store in stores.items()}
+    sides: list[str | None] = [*stores, None] if peer else [*stores]  # None: the peer
+    seconds = dict.fromkeys(stores, 0.0)
+    for k in range(PARTS):
+        start = (first + k) % len(sides)
+        for side in sides[start:] + sides[:start]:
+            if side is None:
+                assert peer is not None
+                peer.next_part()
+            else:
+                part = part_ranges(steps[side][1], PARTS)[k]
+                seconds[side] += _timed_steps(steps[side], part)
+                _settle(stores[side])
+    return seconds
+
+
+def _settle(store: SqlStore) -> None:
+    """Checkpoint `store`'s log now, untimed: the checkpoint that its background thread
+    would run shortly after a part must not run in the next side's turn."""
+    database = store.db.engine.url.database
+    assert database is not None
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def floor_artifacts(folder: Path, name: str, sync: str, n: int) -> tuple[float, int]:
@@ -260,15 +334,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
 
 
 def run_mlineage(folder: Path, sizes: dict[str, int], sync: str, group: str) -> dict[str, Measure]:
-    """The workloads of `group` (see GROUPS) on fresh stores in `folder`."""
+    """The workloads of `group` (see GROUPS) that run on their own, on fresh stores in
+    `folder`: all but (a) and (b) themselves, which `run_side_by_side` runs."""
     folder.mkdir(parents=True, exist_ok=True)
     results: dict[str, Measure] = {}
-    if group in ("artifacts", "executions"):
+    if group in STEPS:  # the workload itself runs in turns with its peer: run_side_by_side
         n = sizes[group]
-        store = _open(folder, f"{group}-{sync}", sync)
-        bench = bench_artifacts if group == "artifacts" else bench_executions
-        results[group] = Measure(group, n, bench(store, n))
-        store.close()
         floor = floor_artifacts if group == "artifacts" else floor_executions
         seconds, _ = floor(folder, f"{group}-floor-{sync}", sync, n)
         results[f"{group} floor"] = Measure(f"{group} floor", n, seconds)
@@ -320,15 +391,19 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(repeat):  # fresh files each time
             normal: dict[str, Measure] = {}
             full: dict[str, Measure] = {}
-            for sync in ("normal", "full"):
+            for sync in SYNCS:
                 warm_up(folder / f"{sync}-{i}", sync)
             for group in GROUPS:
-                peer_first = i % 2 == 1
+                if group in STEPS:
+                    peer = not args.no_peers
+                    both = run_side_by_side(folder, i, sizes, group, peer, peer_runs, unavailable)
+                    normal[group], full[group] = both["normal"], both["full"]
+                peer_first = i % 2 == 1 and group not in STEPS
                 if peer_first and not args.no_peers:
                     _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
                 normal.update(run_mlineage(folder / f"normal-{i}", sizes, "normal", group))
                 full.update(run_mlineage(folder / f"full-{i}", sizes, "full", group))
-                if not peer_first and not args.no_peers:
+                if not peer_first and not args.no_peers and group not in STEPS:
                     _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
             normals.append(normal)
             fulls.append(full)
@@ -387,6 +462,42 @@ def _ratio(ours: Measure, theirs: dict[str, Any]) -> float:
     if ours.workload == "experiment_df":
         return float(theirs["seconds"]) / ours.seconds
     return ours.rate / float(theirs["ops_per_sec"])
+
+
+def run_side_by_side(
+    folder: Path,
+    i: int,
+    sizes: dict[str, int],
+    group: str,
+    with_peer: bool,
+    runs: dict[str, list[dict[str, Any]]],
+    unavailable: set[str],
+) -> dict[str, Measure]:
+    """Workload `group` ((a) or (b)) of round `i` on fresh NORMAL and FULL stores and, when
+    `with_peer`, on its peer, the three taking turns (`run_in_turns`); the peer's result is
+    appended to `runs` (a peer that cannot start is left out). Each sync's measure."""
+    n = sizes[group]
+    peer, peer_workload = PEER_OF[group]
+    key = f"{peer}:{peer_workload}"
+    stores = {sync: _open(folder / f"{sync}-{i}", f"{group}-{sync}", sync) for sync in SYNCS}
+    try:
+        with contextlib.ExitStack() as stack:
+            parts = None
+            if with_peer and key not in unavailable:
+                try:
+                    parts = stack.enter_context(
+                        PeerParts(peer, peer_workload, n, folder / "peers", PARTS)
+                    )
+                except PeerError as exc:
+                    print(f"peer {key} unavailable: {exc}", file=sys.stderr)
+                    unavailable.add(key)
+            seconds = run_in_turns(stores, n, group, parts, first=i)
+            if parts is not None:
+                runs.setdefault(key, []).append(parts.result())
+    finally:
+        for store in stores.values():
+            store.close()
+    return {sync: Measure(group, n, seconds[sync]) for sync in SYNCS}
 
 
 def _run_peer(

@@ -7,7 +7,8 @@ import contextlib
 import json
 import sqlite3
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def parse_args(
     syncs: tuple[str, ...],
     reusable: tuple[str, ...],
     argv: list[str] | None = None,
+    in_parts: tuple[str, ...] = (),
 ) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--workload", required=True, choices=workloads)
@@ -49,6 +51,13 @@ def parse_args(
         help="PRAGMA synchronous for the peer's connections (default: the peer's own)",
     )
     parser.add_argument(
+        "--parts",
+        type=int,
+        default=1,
+        help="run the timed operations in this many parts, each when a line arrives on stdin "
+        "(how bench_foundation.py takes turns with this process; see timed_parts)",
+    )
+    parser.add_argument(
         "--setup-db",
         type=Path,
         help=f"persistent fixture for {', '.join(reusable) or 'no workload'}: built when "
@@ -57,6 +66,10 @@ def parse_args(
     args = parser.parse_args(argv)
     if args.size < 1:
         parser.error("--size must be at least 1")
+    if args.parts < 1:
+        parser.error("--parts must be at least 1")
+    if args.parts > 1 and args.workload not in in_parts:
+        parser.error(f"--parts applies only to: {', '.join(in_parts) or 'none'}")
     if args.setup_db is not None and args.workload not in reusable:
         parser.error(f"--setup-db applies only to: {', '.join(reusable) or 'none'}")
     return args
@@ -95,3 +108,37 @@ def stdout_to_stderr() -> Iterator[None]:
 
 def emit(result: Result) -> None:
     print(json.dumps(asdict(result)), flush=True)
+
+
+def part_ranges(items: int, parts: int) -> list[range]:
+    """Items 0..items-1 in `parts` consecutive ranges of (nearly) equal length."""
+    return [range(k * items // parts, (k + 1) * items // parts) for k in range(parts)]
+
+
+def timed_parts(run: Callable[[int], None], items: int, parts: int) -> float:
+    """Call `run(i)` for each of items 0..items-1; return the seconds those calls took.
+
+    With `parts` > 1 the items run in that many parts (`part_ranges`), taking turns with the
+    process that started this one: this one prints `{"ready": true}` once set up, then runs
+    a part each time a line arrives on stdin and prints `{"seconds": ...}` for it. Both
+    sides of a comparison then run while the machine is alike (bench_foundation.py). The
+    JSON lines go to the real stdout, which the workload's own chatter is kept off."""
+    if parts == 1:
+        start = time.perf_counter()
+        for i in range(items):
+            run(i)
+        return time.perf_counter() - start
+    out = sys.__stdout__
+    assert out is not None
+    print(json.dumps({"ready": True}), file=out, flush=True)
+    total = 0.0
+    for part in part_ranges(items, parts):
+        if not sys.stdin.readline():
+            raise SystemExit("stdin closed before every part ran")
+        start = time.perf_counter()
+        for i in part:
+            run(i)
+        seconds = time.perf_counter() - start
+        total += seconds
+        print(json.dumps({"seconds": seconds}), file=out, flush=True)
+    return total

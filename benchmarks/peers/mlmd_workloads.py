@@ -2,12 +2,15 @@
 
     python mlmd_workloads.py --workload artifacts --size 2000 --db /tmp/mlmd.db
     python mlmd_workloads.py --workload executions --size 500 --db /tmp/mlmd.db
+    python mlmd_workloads.py --workload executions --size 500 --db /tmp/mlmd.db --parts 10
     python mlmd_workloads.py --workload filter --size 100000 --db /tmp/mlmd.db
     python mlmd_workloads.py --workload lineage --size 10000 --db /tmp/mlmd.db
 
 Prints one JSON object on stdout (see _workload_common.Result). The query workloads (``filter``,
 ``lineage``; see ``benchmarks/bench_queries.py``) add ``timings`` (query -> seconds of each
-repetition) and ``counts`` (query -> rows or nodes returned) to it.
+repetition) and ``counts`` (query -> rows or nodes returned) to it. With ``--parts N``
+(``artifacts``, ``executions``) the timed operations run in N parts, each when a line arrives
+on stdin: see ``_workload_common.timed_parts`` and ``run_peer.PeerParts``.
 
 SQLite durability: MLMD opens the file with ``sqlite3_open_v2`` and issues no PRAGMA (see
 ``ml_metadata/metadata_store/sqlite_metadata_source.cc``), so it runs with the defaults of the
@@ -28,12 +31,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from _workload_common import Result, emit, file_journal_kind, fresh_db, parse_args, stdout_to_stderr
+from _workload_common import (
+    Result,
+    emit,
+    file_journal_kind,
+    fresh_db,
+    parse_args,
+    stdout_to_stderr,
+    timed_parts,
+)
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as mlmd
 
 BATCH = 100
 WORKLOADS = ("artifacts", "executions", "filter", "lineage")
+TIMED_WORKLOADS = ("artifacts", "executions")  # may run in parts (--parts)
 QUERY_WORKLOADS = ("filter", "lineage")
 
 
@@ -67,21 +79,23 @@ def put_in_batches(store: metadata_store.MetadataStore, arts: list[mlmd.Artifact
     return ids
 
 
-def artifacts(store: metadata_store.MetadataStore, n: int) -> tuple[float, float, str]:
+def artifacts(store: metadata_store.MetadataStore, n: int, parts: int) -> tuple[float, float, str]:
     setup = time.perf_counter()
     type_id = store.put_artifact_type(mlmd.ArtifactType(name="system.Dataset"))
     setup = time.perf_counter() - setup
 
-    start = time.perf_counter()
-    # Building the protos is timed: it is part of what a caller pays per artifact.
-    put_in_batches(store, [dataset(type_id, i) for i in range(n)])
-    seconds = time.perf_counter() - start
+    def put_batch(k: int) -> None:
+        # Building the protos is timed: it is part of what a caller pays per artifact.
+        batch = range(k * BATCH, min(n, (k + 1) * BATCH))
+        store.put_artifacts([dataset(type_id, i) for i in batch])
+
+    seconds = timed_parts(put_batch, -(-n // BATCH), parts)
 
     assert len(store.get_artifacts_by_type("system.Dataset")) == n
     return seconds, setup, f"put_artifacts in batches of {BATCH}, 4 custom properties each"
 
 
-def executions(store: metadata_store.MetadataStore, n: int) -> tuple[float, float, str]:
+def executions(store: metadata_store.MetadataStore, n: int, parts: int) -> tuple[float, float, str]:
     setup = time.perf_counter()
     ds_type = store.put_artifact_type(mlmd.ArtifactType(name="system.Dataset"))
     model_type = store.put_artifact_type(mlmd.ArtifactType(name="system.Model"))
@@ -91,8 +105,7 @@ def executions(store: metadata_store.MetadataStore, n: int) -> tuple[float, floa
         art.id = art_id
     setup = time.perf_counter() - setup
 
-    start = time.perf_counter()
-    for i in range(n):
+    def put_execution(i: int) -> None:
         execution = mlmd.Execution(
             type_id=ex_type, name=f"exec-{i}", last_known_state=mlmd.Execution.COMPLETE
         )
@@ -111,7 +124,8 @@ def executions(store: metadata_store.MetadataStore, n: int) -> tuple[float, floa
             ],
             [],  # contexts: none, so only the execution, artifact and events are written
         )
-    seconds = time.perf_counter() - start
+
+    seconds = timed_parts(put_execution, n, parts)
 
     assert len(store.get_executions()) == n
     assert len(store.get_events_by_execution_ids([1, n])) == 6
@@ -318,16 +332,18 @@ def query_main(workload: str, n: int, db: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(__doc__.splitlines()[0], WORKLOADS, ("default",), (), argv)
+    args = parse_args(
+        __doc__.splitlines()[0], WORKLOADS, ("default",), (), argv, in_parts=TIMED_WORKLOADS
+    )
     fresh_db(args.db, args.journal)
     if args.workload in QUERY_WORKLOADS:
         return query_main(args.workload, args.size, args.db)
     with stdout_to_stderr():
         store = connect(args.db)
         if args.workload == "artifacts":
-            seconds, setup, notes = artifacts(store, args.size)
+            seconds, setup, notes = artifacts(store, args.size, args.parts)
         else:
-            seconds, setup, notes = executions(store, args.size)
+            seconds, setup, notes = executions(store, args.size, args.parts)
         del store  # closes the connection
     journal = file_journal_kind(args.db)
     sqlite = f"journal={'delete' if journal == 'rollback' else journal}, synchronous=FULL"

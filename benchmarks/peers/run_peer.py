@@ -25,7 +25,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "PEERS",
@@ -33,6 +33,7 @@ __all__ = [
     "Peer",
     "PeerError",
     "PeerNotInstalledError",
+    "PeerParts",
     "peer_python",
     "run_peer",
     "venv_root",
@@ -130,6 +131,92 @@ def run_peer(
     ``reuse_setup`` keeps the untimed fixture of ``search_runs_df`` in ``db_dir`` and reuses
     it on the next call with the same size, so a full run can be repeated without rebuilding.
     """
+    cmd = _command(peer, workload, size, db_dir, journal, sync)
+    if reuse_setup and workload in PEERS[peer].reusable:
+        cmd += ["--setup-db", str(db_dir / f"{peer}-{workload}-{size}-{journal}-fixture.db")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise PeerError(
+            f"{peer} {workload} (size {size}) exited {proc.returncode}:\n{proc.stderr[-4000:]}"
+        )
+    return _result(peer, workload, proc.stdout)
+
+
+class PeerParts:
+    """A peer workload run in ``parts`` parts, one per ``next_part()``: its process sets up
+    (untimed), then waits between parts, so that the caller can run its own side's parts in
+    between (see ``_workload_common.timed_parts``). ``result()`` is ``run_peer``'s JSON, its
+    ``seconds`` the sum of the parts'. Use it as a context manager: leaving it stops the
+    process if it is still running."""
+
+    def __init__(
+        self,
+        peer: str,
+        workload: str,
+        size: int,
+        db_dir: Path,
+        parts: int,
+        *,
+        sync: str = "default",
+    ) -> None:
+        self.label = f"{peer} {workload} (size {size})"
+        self._peer, self._workload = peer, workload
+        cmd = [*_command(peer, workload, size, db_dir, "default", sync), "--parts", str(parts)]
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by __exit__)
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, text=True
+        )
+        self._read()  # {"ready": true}: set up
+
+    def next_part(self) -> float:
+        """Run the next part; its seconds."""
+        stdin = self._proc.stdin
+        assert stdin is not None
+        try:
+            stdin.write("next\n")
+            stdin.flush()
+        except BrokenPipeError:
+            self._fail()
+        return float(self._read()["seconds"])
+
+    def result(self) -> dict[str, Any]:
+        """The whole run's JSON, once every part has run."""
+        out, _ = self._proc.communicate()
+        if self._proc.returncode != 0:
+            self._fail()
+        return _result(self._peer, self._workload, out)
+
+    def _read(self) -> dict[str, Any]:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        line = stdout.readline()
+        if not line:
+            self._fail()
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def _fail(self) -> NoReturn:
+        self._proc.kill()
+        self._proc.wait()
+        self._stderr.seek(0)
+        raise PeerError(
+            f"{self.label} exited {self._proc.returncode}:\n{self._stderr.read()[-4000:]}"
+        )
+
+    def __enter__(self) -> PeerParts:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        self._stderr.close()
+
+
+def _command(
+    peer: str, workload: str, size: int, db_dir: Path, journal: str, sync: str
+) -> list[str]:
+    """The command line running ``workload`` of ``peer`` on a fresh file in ``db_dir``."""
     if peer not in PEERS:
         raise ValueError(f"unknown peer {peer!r}; choose one of {sorted(PEERS)}")
     spec = PEERS[peer]
@@ -143,9 +230,8 @@ def run_peer(
             f"(set {VENVS_ENV} to use another folder)"
         )
     db_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{peer}-{workload}-{size}"
-    db = db_dir / f"{stem}.db"
-    cmd = [
+    db = db_dir / f"{peer}-{workload}-{size}.db"
+    return [
         str(python),
         str(HERE / spec.script),
         "--workload",
@@ -159,20 +245,15 @@ def run_peer(
         "--sync",
         sync,
     ]
-    if reuse_setup and workload in spec.reusable:
-        cmd += ["--setup-db", str(db_dir / f"{stem}-{journal}-fixture.db")]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    if proc.returncode != 0:
-        raise PeerError(
-            f"{peer} {workload} (size {size}) exited {proc.returncode}:\n{proc.stderr[-4000:]}"
-        )
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+
+
+def _result(peer: str, workload: str, stdout: str) -> dict[str, Any]:
+    """The JSON result a workload script printed last."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
     try:
         result: dict[str, Any] = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError) as exc:
-        raise PeerError(
-            f"{peer} {workload} printed no JSON result:\n{proc.stdout[-4000:]}"
-        ) from exc
+        raise PeerError(f"{peer} {workload} printed no JSON result:\n{stdout[-4000:]}") from exc
     return result
 
 

@@ -70,7 +70,9 @@ def no_peer_virtualenvs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 
 def _count(store: SqlStore, kind: type[Artifact] | type[Execution]) -> int:
-    return len(store.list(PARENT, kind, page_size=None).items)
+    if kind is Artifact:  # `list` is generic in a value-restricted type: one call per type
+        return len(store.list(PARENT, Artifact, page_size=None).items)
+    return len(store.list(PARENT, Execution, page_size=None).items)
 
 
 def _lines_starting(output: str, label: str) -> list[str]:
@@ -95,26 +97,24 @@ def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPat
     """Wrap each timed workload of bench_foundation so that, once it has run, its store is
     checked to hold what it was timed making. Returns the log of "workload size" it ran."""
     ran: list[str] = []
-    artifacts, executions = bench.bench_artifacts, bench.bench_executions
+    in_turns = bench.run_in_turns
     log_metric, log_series = bench.bench_log_metric, bench.bench_log_time_series
     floor_a, floor_e = bench.floor_artifacts, bench.floor_executions
 
-    def bench_artifacts(store: SqlStore, n: int) -> float:
-        before = _count(store, Artifact)
-        seconds: float = artifacts(store, n)
-        assert _count(store, Artifact) == before + n
-        ran.append(f"artifacts {n}")
-        return seconds
-
-    def bench_executions(store: SqlStore, n: int) -> float:
-        before = _count(store, Artifact), _count(store, Execution)
-        seconds: float = executions(store, n)
-        # 2 inputs each (made untimed) and 1 output each (made by record_execution)
-        assert (_count(store, Artifact), _count(store, Execution)) == (
-            before[0] + 3 * n,
-            before[1] + n,
-        )
-        ran.append(f"executions {n}")
+    def run_in_turns(
+        stores: dict[str, SqlStore], n: int, group: str, peer: Any, first: int
+    ) -> dict[str, float]:
+        before = {side: (_count(s, Artifact), _count(s, Execution)) for side, s in stores.items()}
+        seconds: dict[str, float] = in_turns(stores, n, group, peer, first)
+        for side, store in stores.items():
+            artifacts, executions = before[side]
+            if group == "artifacts":
+                assert (_count(store, Artifact), _count(store, Execution)) == (artifacts + n, 0)
+            else:  # 2 inputs each (made untimed) and 1 output each (made by record_execution)
+                made = (_count(store, Artifact), _count(store, Execution))
+                assert made == (artifacts + 3 * n, executions + n)
+            assert seconds[side] > 0
+            ran.append(f"{group} {n}")
         return seconds
 
     # A floor must insert what the workload above it does, or it would bound less work.
@@ -165,8 +165,7 @@ def _check_foundation_workloads(bench: ModuleType, monkeypatch: pytest.MonkeyPat
         return seconds
 
     for wrapper in (
-        bench_artifacts,
-        bench_executions,
+        run_in_turns,
         floor_artifacts,
         floor_executions,
         bench_log_metric,
@@ -219,36 +218,95 @@ def test_foundation_runs_every_workload_at_its_size(
 def test_foundation_rounds_run_each_workload_beside_its_peer(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A round runs each workload's two mlineage sides and its peer back to back, the peer
-    first in every other round, and reports each round's paired ratios."""
+    """(a) and (b) run in parts, mlineage's two sides and the peer taking turns part by part,
+    the side that starts rotating; the others run back to back with their peer, the peer
+    first in every other round. Each round's paired ratios are reported."""
     bench = load("bench_foundation", monkeypatch)
     monkeypatch.setitem(bench.SIZES, "quick", FOUNDATION_SIZES)
+    monkeypatch.setattr(bench, "PARTS", 3)
     ran = _check_foundation_workloads(bench, monkeypatch)
+    turns: list[str] = []  # (a) and (b): which side ran, a line per turn
 
-    def run_peer(peer: str, workload: str, size: int, folder: Path, **_: Any) -> dict[str, Any]:
-        ran.append(f"peer {peer}:{workload} {size}")
-        return {"seconds": 100.0, "ops_per_sec": 1.0}
+    class PeerParts:
+        def __init__(self, peer: str, workload: str, size: int, _: Path, parts: int) -> None:
+            self.name, self.left = f"{peer}:{workload} {size}", parts
 
-    monkeypatch.setattr(bench, "run_peer", run_peer)
+        def __enter__(self) -> PeerParts:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            pass
+
+        def next_part(self) -> float:
+            turns.append(f"{self.name.split()[0]} peer")
+            self.left -= 1
+            return 1.0
+
+        def result(self) -> dict[str, Any]:
+            assert self.left == 0  # every part ran
+            ran.append(f"peer {self.name}")
+            return {"seconds": 100.0, "ops_per_sec": 1.0}
+
+    def logging_turns(group: str, steps: Callable[[SqlStore, int], Any]) -> Callable[..., Any]:
+        def logged(store: SqlStore, n: int) -> tuple[Callable[[int], None], int]:
+            run, count = steps(store, n)
+            database = str(store.db.engine.url.database)
+            side = f"mlmd:{group} {'full' if database.endswith('-full.db') else 'normal'}"
+
+            def step(i: int) -> None:
+                if turns[-1:] != [side]:  # a turn is one or more steps
+                    turns.append(side)
+                run(i)
+
+            return step, count
+
+        return logged
+
+    for group, steps in list(bench.STEPS.items()):
+        monkeypatch.setitem(bench.STEPS, group, logging_turns(group, steps))
+    monkeypatch.setattr(bench, "PeerParts", PeerParts)
+    monkeypatch.setattr(bench, "run_peer", lambda *args, **_: _logged_peer(ran, *args))
     assert bench.main(["--quick", "--repeat", "2"]) == 0
 
     a, e, m = (FOUNDATION_SIZES[w] for w in ("artifacts", "executions", "log_metric"))
-    ours = {
-        "artifacts": [f"artifacts {a}", f"artifacts floor {a}"] * 2,
-        "executions": [f"executions {e}", f"executions floor {e}"] * 2,
+    in_turns = {  # then the floors, on their own
+        "artifacts": [f"artifacts {a}"] * 2 + [f"peer mlmd:artifacts {a}"],
+        "executions": [f"executions {e}"] * 2 + [f"peer mlmd:executions {e}"],
+    }
+    floors = {
+        "artifacts": [f"artifacts floor {a}"] * 2,
+        "executions": [f"executions floor {e}"] * 2,
         "log_metric": [f"log_metric {m}", f"log_time_series {m}"] * 2,
         "experiment_df": [],  # not logged by the wrappers
     }
     peers = {
-        "artifacts": f"peer mlmd:artifacts {a}",
-        "executions": f"peer mlmd:executions {e}",
-        "log_metric": f"peer mlflow:log_metric {m}",
-        "experiment_df": f"peer mlflow:search_runs_df {FOUNDATION_SIZES['experiment_df']}",
+        "log_metric": [f"peer mlflow:log_metric {m}"],
+        "experiment_df": [f"peer mlflow:search_runs_df {FOUNDATION_SIZES['experiment_df']}"],
     }
-    first = [line for group in peers for line in [*ours[group], peers[group]]]
-    second = [line for group in peers for line in [peers[group], *ours[group]]]
+    first = [
+        line
+        for group in floors
+        for line in [*in_turns.get(group, []), *floors[group], *peers.get(group, [])]
+    ]
+    second = [
+        line
+        for group in floors
+        for line in [*in_turns.get(group, []), *peers.get(group, []), *floors[group]]
+    ]
     timed = [line for line in ran if line in first]  # warm-ups run other sizes
     assert timed == first + second
+
+    def rotations(start: int) -> list[str]:
+        sides = ["normal", "full", "peer"]
+        return [sides[(start + k + j) % 3] for k in range(3) for j in range(3)]
+
+    expected = [
+        f"mlmd:{group} {side}"
+        for round_ in range(2)
+        for group in ("artifacts", "executions")
+        for side in rotations(round_)
+    ]
+    assert [turn for turn in turns if "mlmd:" in turn] == expected
 
     printed = capsys.readouterr().out
     lines = printed.splitlines()
@@ -261,22 +319,112 @@ def test_foundation_rounds_run_each_workload_beside_its_peer(
         assert all(re.fullmatch(r"\d+\.\dx", r) for r in ratios[:2] + ratios[3:]), ratios
 
 
+def _logged_peer(ran: list[str], peer: str, workload: str, size: int, *_: Any) -> dict[str, Any]:
+    ran.append(f"peer {peer}:{workload} {size}")
+    return {"seconds": 100.0, "ops_per_sec": 1.0}
+
+
 def test_foundation_reports_missing_peers_unavailable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """What `main` does for the peers without --no-peers, on a machine without them."""
+    """What `main` does for the peers without --no-peers, on a machine without them: each
+    is reported unavailable, and mlineage's sides are measured all the same."""
     bench = load("bench_foundation", monkeypatch)
     runs: dict[str, list[dict[str, Any]]] = {}
     unavailable: set[str] = set()
 
     for group in bench.GROUPS:
-        bench._run_peer(group, "default", FOUNDATION_SIZES, tmp_path, 1, runs, unavailable)
+        if group in bench.STEPS:
+            for sync in bench.SYNCS:
+                (tmp_path / f"{sync}-0").mkdir(exist_ok=True)
+            measures = bench.run_side_by_side(
+                tmp_path, 0, FOUNDATION_SIZES, group, True, runs, unavailable
+            )
+            assert sorted(measures) == ["full", "normal"]
+            for measure in measures.values():
+                assert (measure.workload, measure.size) == (group, FOUNDATION_SIZES[group])
+                assert measure.seconds > 0
+        else:
+            bench._run_peer(group, "default", FOUNDATION_SIZES, tmp_path, 1, runs, unavailable)
 
     keys = {"mlmd:artifacts", "mlmd:executions", "mlflow:log_metric", "mlflow:search_runs_df"}
     assert (runs, unavailable) == ({}, keys)
     reported = capsys.readouterr().err
     for key in keys:
         assert f"peer {key} unavailable: no virtualenv" in reported
+
+
+_STAND_IN_PEER = """
+import sys
+sys.path.insert(0, {peers!r})
+from _workload_common import Result, emit, parse_args, timed_parts
+
+args = parse_args("a stand-in peer", ("steps",), ("default",), (), in_parts=("steps",))
+log = open({log!r}, "a")
+
+def step(i):
+    if i == {fail_at}:
+        raise RuntimeError("step " + str(i) + " failed")
+    print("peer", i, file=log, flush=True)
+
+seconds = timed_parts(step, args.size, args.parts)
+emit(Result("stand-in", "steps", args.size, seconds, args.size / seconds, "", 0.0, "0", ""))
+"""
+
+
+def _stand_in_peer(
+    bench: ModuleType, monkeypatch: pytest.MonkeyPatch, folder: Path, fail_at: int = -1
+) -> Path:
+    """Register a peer "stand-in" whose workload "steps" logs each step to the returned
+    file, through the same plumbing as the real peers' scripts, run by this interpreter."""
+    run_peer = sys.modules["run_peer"]
+    log = folder / "turns.log"
+    script = folder / "stand_in.py"
+    peers = str(BENCHMARKS / "peers")
+    script.write_text(_STAND_IN_PEER.format(peers=peers, log=str(log), fail_at=fail_at))
+    peer = run_peer.Peer("stand-in", "stand-in", "0", (), str(script), ("steps",))
+    monkeypatch.setitem(run_peer.PEERS, "stand-in", peer)
+    monkeypatch.setattr(run_peer, "peer_python", lambda _: Path(sys.executable))
+    return log
+
+
+def test_a_peer_runs_each_part_when_its_turn_comes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The peer's process sets up, then runs a part only when told: the two sides' steps
+    interleave part by part, and its result times the steps of all its parts."""
+    bench = load("bench_foundation", monkeypatch)
+    log = _stand_in_peer(bench, monkeypatch, tmp_path)
+
+    with bench.PeerParts("stand-in", "steps", 7, tmp_path / "db", 3) as peer:
+        seconds = []
+        for part in range(3):
+            with log.open("a") as ours:
+                print("ours", part, file=ours)
+            seconds.append(peer.next_part())
+        result = peer.result()
+
+    assert log.read_text().split("\n") == [
+        "ours 0", "peer 0", "peer 1",  # 7 steps in 3 parts: 2, 2, 3
+        "ours 1", "peer 2", "peer 3",
+        "ours 2", "peer 4", "peer 5", "peer 6",
+        "",
+    ]  # fmt: skip
+    assert (result["peer"], result["size"]) == ("stand-in", 7)
+    assert result["seconds"] == pytest.approx(sum(seconds))
+
+
+def test_a_peer_that_fails_mid_run_says_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bench = load("bench_foundation", monkeypatch)
+    _stand_in_peer(bench, monkeypatch, tmp_path, fail_at=3)
+    run_peer = sys.modules["run_peer"]
+
+    with bench.PeerParts("stand-in", "steps", 6, tmp_path / "db", 3) as peer:
+        peer.next_part()  # steps 0 and 1
+        with pytest.raises(run_peer.PeerError, match="step 3 failed"):
+            peer.next_part()
 
 
 # -- bench_queries -----------------------------------------------------------------------------
