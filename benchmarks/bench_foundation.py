@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import json
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -413,8 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         }
 
     if repeat > 1:
-        print(f"\nmedians of {repeat} rounds (each workload on both sides back to back per round)")
-    rows = report(normal_median, full_median, peers, mode)
+        print(f"\nmedians of {repeat} rounds (each workload's sides side by side in a round)")
+    paired = paired_ratios(normals, fulls, peer_runs)
+    rows = report(normal_median, full_median, peers, mode, paired)
     if repeat > 1:
         report_rounds(normals, fulls, peer_runs)
     if args.json:
@@ -547,11 +549,35 @@ def _median_peer(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
 
 
+def paired_ratios(
+    normals: list[dict[str, Measure]],
+    fulls: list[dict[str, Measure]],
+    peer_runs: dict[str, list[dict[str, Any]]],
+) -> dict[str, tuple[float, float]]:
+    """Per workload whose peer ran in every round, the medians of the rounds' own ratios
+    (NORMAL, FULL). A round's sides ran side by side, so its ratio compares like with like;
+    the ratio of the sides' medians would set one round's figures beside another's."""
+    paired = {}
+    for workload in normals[0]:
+        peer, peer_workload = PEER_OF[workload]
+        theirs = peer_runs.get(f"{peer}:{peer_workload}", [])
+        if len(theirs) == len(normals):
+            n, f = (
+                statistics.median(
+                    _ratio(ours[workload], run) for ours, run in zip(side, theirs, strict=True)
+                )
+                for side in (normals, fulls)
+            )
+            paired[workload] = (n, f)
+    return paired
+
+
 def report(
     normal: dict[str, Measure],
     full: dict[str, Measure],
     peers: dict[str, dict[str, Any]],
     mode: str,
+    paired: dict[str, tuple[float, float]],
 ) -> list[dict[str, Any]]:
     print(f"\nmlineage foundation benchmark ({mode} sizes; rates in operations per second)\n")
     header = (
@@ -580,11 +606,7 @@ def report(
                 f"{ours_f:>15,.0f}",
                 f"{theirs:>11,.0f}" if theirs else f"{'-':>11}",
             )
-        ratio_n, ratio_f = (
-            (_ratio(measure, peer_result), _ratio(full[workload], peer_result))
-            if peer_result and theirs
-            else (None, None)
-        )
+        ratio_n, ratio_f = paired.get(workload, (None, None)) if peer_result else (None, None)
         peer_label = f"{peer} {peer_workload}"
         ratio_cells = "".join(f"{r:>8.1f}x" if r else f"{'-':>9}" for r in (ratio_n, ratio_f))
         target = f"{TARGETS[workload]:>7}x" if workload in TARGETS else f"{'bound':>8}"
@@ -606,7 +628,10 @@ def report(
                 "unit": "seconds" if workload == "experiment_df" else "ops/s",
             }
         )
-    print("\nratio = how many times faster mlineage is (rates: ours/theirs; seconds: theirs/ours)")
+    print(
+        "\nratio = how many times faster mlineage is (rates: ours/theirs; seconds: theirs/ours),"
+        "\nthe median of the rounds' own ratios (a round's sides run side by side)"
+    )
     print(
         "a floor is sqlite3 alone running the statements of the workload above it, on values\n"
         "made before the clock starts (floors.py): its ratio bounds what any library working\n"

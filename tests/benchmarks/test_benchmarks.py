@@ -319,6 +319,33 @@ def test_foundation_rounds_run_each_workload_beside_its_peer(
         assert all(re.fullmatch(r"\d+\.\dx", r) for r in ratios[:2] + ratios[3:]), ratios
 
 
+def test_foundation_ratios_are_the_medians_of_each_rounds_own(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A round's sides ran side by side: the table's ratio is the median of the rounds'
+    ratios, not one round's median rate beside another round's."""
+    bench = load("bench_foundation", monkeypatch)
+    rates = {"normal": [10.0, 20.0, 30.0], "full": [5.0, 6.0, 30.0]}  # ops/s, rounds 1-3
+    sides = {
+        sync: [{"executions": bench.Measure("executions", 60, 60 / r)} for r in rates[sync]]
+        for sync in rates
+    }
+    peer = [{"seconds": 60 / r, "ops_per_sec": r} for r in (1.0, 10.0, 3.0)]
+
+    paired = bench.paired_ratios(sides["normal"], sides["full"], {"mlmd:executions": peer})
+    # rounds: NORMAL 10x 2x 10x, FULL 5x 0.6x 10x (the medians' ratio would be 20/3 and 2)
+    assert paired == {"executions": (pytest.approx(10.0), pytest.approx(5.0))}
+
+    medians = {sync: bench._median_measures(sides[sync]) for sync in sides}
+    rows = bench.report(
+        medians["normal"], medians["full"], {"mlmd:executions": peer[2]}, "quick", paired
+    )
+    assert (rows[0]["ratio_normal"], rows[0]["ratio_full"]) == paired["executions"]
+    (line,) = _lines_starting(capsys.readouterr().out, "executions ")
+    assert line.split()[-3:] == ["10.0x", "5.0x", "5x"]
+    assert bench.paired_ratios(sides["normal"], sides["full"], {"mlmd:executions": []}) == {}
+
+
 def _logged_peer(ran: list[str], peer: str, workload: str, size: int, *_: Any) -> dict[str, Any]:
     ran.append(f"peer {peer}:{workload} {size}")
     return {"seconds": 100.0, "ops_per_sec": 1.0}
