@@ -197,9 +197,9 @@ def run_in_turns(
 ) -> dict[str, float]:
     """Workload `group` ((a) or (b), `n` operations) on each of `stores` and on `peer`, in
     `PARTS` parts each. The sides take turns part by part, the side that starts rotating
-    (from `first`), so a machine whose speed drifts weighs on every side alike; run one
-    after the other, a minute apart, one side's ratio to another moved by a third between
-    rounds. After each of its parts a store's log is checkpointed untimed (`_settle`), as
+    (from `first`), so a machine whose speed drifts weighs on every side alike (run one
+    after the other, a minute apart, the sides' ratio moved by a third from round to
+    round). After each of its parts a store's log is checkpointed untimed (`_settle`), as
     the peer, whose rollback journal writes everything before a call returns, leaves no
     work behind either. Returns each store's seconds (the peer's come with its result)."""
     steps = {side: STEPS[group](store, n) for side, store in stores.items()}
@@ -395,16 +395,19 @@ def main(argv: list[str] | None = None) -> int:
             for sync in SYNCS:
                 warm_up(folder / f"{sync}-{i}", sync)
             for group in GROUPS:
-                if group in STEPS:
-                    peer = not args.no_peers
-                    both = run_side_by_side(folder, i, sizes, group, peer, peer_runs, unavailable)
+                with_peer = not args.no_peers
+                if group in STEPS:  # (a) and (b) take turns with their peer
+                    both = run_side_by_side(
+                        folder, i, sizes, group, with_peer, peer_runs, unavailable
+                    )
                     normal[group], full[group] = both["normal"], both["full"]
-                peer_first = i % 2 == 1 and group not in STEPS
-                if peer_first and not args.no_peers:
+                    with_peer = False  # it has run
+                peer_first = i % 2 == 1
+                if with_peer and peer_first:
                     _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
                 normal.update(run_mlineage(folder / f"normal-{i}", sizes, "normal", group))
                 full.update(run_mlineage(folder / f"full-{i}", sizes, "full", group))
-                if not peer_first and not args.no_peers and group not in STEPS:
+                if with_peer and not peer_first:
                     _run_peer(group, args.peer_sync, sizes, folder, repeat, peer_runs, unavailable)
             normals.append(normal)
             fulls.append(full)

@@ -45,7 +45,7 @@ from ml_metadata.proto import metadata_store_pb2 as mlmd
 
 BATCH = 100
 WORKLOADS = ("artifacts", "executions", "filter", "lineage")
-TIMED_WORKLOADS = ("artifacts", "executions")  # may run in parts (--parts)
+IN_PARTS = ("artifacts", "executions")  # the workloads that may run in parts (--parts)
 QUERY_WORKLOADS = ("filter", "lineage")
 
 
@@ -89,7 +89,7 @@ def artifacts(store: metadata_store.MetadataStore, n: int, parts: int) -> tuple[
         batch = range(k * BATCH, min(n, (k + 1) * BATCH))
         store.put_artifacts([dataset(type_id, i) for i in batch])
 
-    seconds = timed_parts(put_batch, -(-n // BATCH), parts)
+    seconds = timed_parts(put_batch, len(range(0, n, BATCH)), parts)
 
     assert len(store.get_artifacts_by_type("system.Dataset")) == n
     return seconds, setup, f"put_artifacts in batches of {BATCH}, 4 custom properties each"
@@ -332,9 +332,7 @@ def query_main(workload: str, n: int, db: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(
-        __doc__.splitlines()[0], WORKLOADS, ("default",), (), argv, in_parts=TIMED_WORKLOADS
-    )
+    args = parse_args(__doc__.splitlines()[0], WORKLOADS, ("default",), (), argv, in_parts=IN_PARTS)
     fresh_db(args.db, args.journal)
     if args.workload in QUERY_WORKLOADS:
         return query_main(args.workload, args.size, args.db)
