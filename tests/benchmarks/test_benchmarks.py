@@ -269,11 +269,11 @@ def test_foundation_rounds_run_each_workload_beside_its_peer(
     assert bench.main(["--quick", "--repeat", "2"]) == 0
 
     a, e, m = (FOUNDATION_SIZES[w] for w in ("artifacts", "executions", "log_metric"))
-    in_turns = {  # then the floors, on their own
+    in_turns = {  # (a) and (b): both stores, then the peer's result
         "artifacts": [f"artifacts {a}"] * 2 + [f"peer mlmd:artifacts {a}"],
         "executions": [f"executions {e}"] * 2 + [f"peer mlmd:executions {e}"],
     }
-    floors = {
+    on_their_own = {  # mlineage's runs outside the turns: the floors, (c) and (d)
         "artifacts": [f"artifacts floor {a}"] * 2,
         "executions": [f"executions floor {e}"] * 2,
         "log_metric": [f"log_metric {m}", f"log_time_series {m}"] * 2,
@@ -285,13 +285,13 @@ def test_foundation_rounds_run_each_workload_beside_its_peer(
     }
     first = [
         line
-        for group in floors
-        for line in [*in_turns.get(group, []), *floors[group], *peers.get(group, [])]
+        for group in on_their_own
+        for line in [*in_turns.get(group, []), *on_their_own[group], *peers.get(group, [])]
     ]
     second = [
         line
-        for group in floors
-        for line in [*in_turns.get(group, []), *peers.get(group, []), *floors[group]]
+        for group in on_their_own
+        for line in [*in_turns.get(group, []), *peers.get(group, []), *on_their_own[group]]
     ]
     timed = [line for line in ran if line in first]  # warm-ups run other sizes
     assert timed == first + second
