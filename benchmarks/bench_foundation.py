@@ -437,7 +437,6 @@ def report_rounds(
     print("\neach round (ops/s; experiment_df in seconds): mlineage NORMAL | FULL | peer")
     print("and each round's ratios: NORMAL | FULL")
     for workload in normals[0]:
-        peer, peer_workload = PEER_OF[workload]
         seconds = workload == "experiment_df"
         spell = "{:.2f}" if seconds else "{:,.0f}"
         ours = [
@@ -446,7 +445,7 @@ def report_rounds(
             )
             for side in (normals, fulls)
         ]
-        theirs_runs = peer_runs.get(f"{peer}:{peer_workload}", [])
+        theirs_runs = peer_runs.get(_peer_key(workload), [])
         theirs = " ".join(
             spell.format(run["seconds"] if seconds else run["ops_per_sec"]) for run in theirs_runs
         )
@@ -460,6 +459,17 @@ def report_rounds(
                 for side in (normals, fulls)
             ]
             print(f"  {'':<18}{ratios[0]} | {ratios[1]}")
+
+
+def _peer_key(workload: str) -> str:
+    """How the results of the peer `workload` is compared with are keyed: "peer:workload"."""
+    return ":".join(PEER_OF[workload])
+
+
+def _leave_out(key: str, error: PeerError, unavailable: set[str]) -> None:
+    """Say why the peer `key` is left out of the comparison, and leave it out."""
+    print(f"peer {key} unavailable: {error}", file=sys.stderr)
+    unavailable.add(key)
 
 
 def _ratio(ours: Measure, theirs: dict[str, Any]) -> float:
@@ -483,7 +493,7 @@ def run_side_by_side(
     appended to `runs` (a peer that cannot start is left out). Each sync's measure."""
     n = sizes[group]
     peer, peer_workload = PEER_OF[group]
-    key = f"{peer}:{peer_workload}"
+    key = _peer_key(group)
     stores = {sync: _open(folder / f"{sync}-{i}", f"{group}-{sync}", sync) for sync in SYNCS}
     try:
         with contextlib.ExitStack() as stack:
@@ -494,8 +504,7 @@ def run_side_by_side(
                         PeerParts(peer, peer_workload, n, folder / "peers", PARTS)
                     )
                 except PeerError as exc:
-                    print(f"peer {key} unavailable: {exc}", file=sys.stderr)
-                    unavailable.add(key)
+                    _leave_out(key, exc, unavailable)
             seconds = run_in_turns(stores, n, group, parts, first=i)
             if parts is not None:
                 runs.setdefault(key, []).append(parts.result())
@@ -517,7 +526,7 @@ def _run_peer(
     """The peer workload that mlineage's `group` is compared with, once, appended to `runs`
     (a peer that fails is left out)."""
     peer, peer_workload = PEER_OF[group]
-    key = f"{peer}:{peer_workload}"
+    key = _peer_key(group)
     if key in unavailable:
         return
     try:
@@ -530,8 +539,7 @@ def _run_peer(
             reuse_setup=repeat > 1,  # the untimed fixture, built once
         )
     except PeerError as exc:
-        print(f"peer {key} unavailable: {exc}", file=sys.stderr)
-        unavailable.add(key)
+        _leave_out(key, exc, unavailable)
         return
     runs.setdefault(key, []).append(result)
 
@@ -562,8 +570,7 @@ def paired_ratios(
     the ratio of the sides' medians would set one round's figures beside another's."""
     paired = {}
     for workload in normals[0]:
-        peer, peer_workload = PEER_OF[workload]
-        theirs = peer_runs.get(f"{peer}:{peer_workload}", [])
+        theirs = peer_runs.get(_peer_key(workload), [])
         if len(theirs) == len(normals):
             n, f = (
                 statistics.median(
@@ -592,7 +599,7 @@ def report(
     rows = []
     for workload, measure in normal.items():
         peer, peer_workload = PEER_OF[workload]
-        peer_result = peers.get(f"{peer}:{peer_workload}")
+        peer_result = peers.get(_peer_key(workload))
         if workload == "experiment_df":
             ours_n, ours_f = measure.seconds, full[workload].seconds
             theirs = peer_result["seconds"] if peer_result else None
